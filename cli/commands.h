@@ -1,0 +1,16 @@
+// commands.h: every subcommand of the `grpo` binary adds itself to the root
+// CLI11 app through one function here; main.cpp calls them all. A command's
+// callback throws grpo::Error for runtime failures (exit 1); CLI11 reports
+// usage errors (exit 2).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace grpo::cli {
+
+void add_config_command(CLI::App& root);
+void add_version_command(CLI::App& root);
+
+}  // namespace grpo::cli

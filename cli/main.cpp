@@ -1,0 +1,78 @@
+// main.cpp: the `grpo` binary. Parses the command line with CLI11 and runs the
+// chosen subcommand. Exit codes: 0 success, 1 runtime failure (one-line
+// cause), 2 usage error (message and a suggestion).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/did_you_mean.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/torch_runtime.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kRuntimeError = 1;
+
+std::vector<std::string> subcommand_names(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+// The deepest subcommand the user reached, for a targeted --help hint.
+const CLI::App* deepest_parsed(const CLI::App* app) {
+  for (const CLI::App* sub : app->get_subcommands()) return deepest_parsed(sub);
+  return app;
+}
+
+int report_usage_error(const CLI::App& root, const CLI::ParseError& e) {
+  const CLI::App* at = deepest_parsed(&root);
+  std::string message = e.what();
+  std::string hint;
+  if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    (void)extras;
+    std::vector<std::string> remaining = at->remaining();
+    if (!remaining.empty()) hint = grpo::did_you_mean(remaining.front(), subcommand_names(at));
+  }
+  std::string path = at->get_name() == root.get_name() ? "grpo" : "grpo ... " + at->get_name();
+  std::cerr << "grpo: usage error: " << message << hint << "\n"
+            << "Run '" << path << " --help' for usage.\n";
+  return kUsageError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  grpo::ensure_passive_openmp(argc, argv);
+  CLI::App app{"grpo: GRPO post-training of language models (DeepSeek-R1 style), in one binary.", "grpo"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")->capture_default_str();
+  app.parse_complete_callback([&] { grpo::log::set_level(grpo::log::parse_level(log_level)); });
+
+  grpo::cli::add_config_command(app);
+  grpo::cli::add_version_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report_usage_error(app, e);
+  } catch (const grpo::Error& e) {
+    std::cerr << "grpo: error: " << e.what() << "\n";
+    return kRuntimeError;
+  } catch (const std::exception& e) {
+    std::cerr << "grpo: error: " << e.what() << "\n";
+    return kRuntimeError;
+  }
+  return 0;
+}

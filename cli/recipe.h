@@ -1,0 +1,59 @@
+// recipe.h: a whole recipe, typed: one struct per section, each owned by the
+// module that uses it (model/tokenizer/template: policies, data and run: core,
+// rollout, rewards, learner). Loading runs every section's checks and the
+// checks that span sections.
+//
+//   Recipe r = load_recipe("recipes/tiny-zero.json", {"learner.lr=1e-5"});
+//   nlohmann::json shown = recipe_to_json(r);   // what `grpo config show` prints
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config_fields.h"
+#include "core/data_config.h"
+#include "core/run_config.h"
+#include "learner/learner_config.h"
+#include "policies/model_spec.h"
+#include "rewards/reward_spec.h"
+#include "rollout/rollout_config.h"
+
+namespace grpo {
+
+// A recipe with defaults filled in; see docs/recipes.md for every key.
+struct Recipe {
+  policies::ModelSpec model;
+  policies::TokenizerSpec tokenizer;
+  DataConfig data;
+  policies::TemplateSpec prompt_template;
+  rollout::RolloutConfig rollout;
+  std::vector<rewards::RewardSpec> rewards;
+  learner::LearnerConfig learner;
+  RunConfig run;
+
+  template <class V> void fields(V& v) {
+    v.field("model", model, "The policy: checkpoint to load or architecture to initialise.");
+    v.field("tokenizer", tokenizer, "The tokenizer.");
+    v.field("data", data, "Where prompts and gold answers come from.");
+    v.field("template", prompt_template, "How a dataset row becomes a prompt.");
+    v.field("rollout", rollout, "Sampling of completions.");
+    v.field("rewards", rewards, "Reward functions; the total reward is their weighted sum.");
+    v.field("learner", learner, "The GRPO objective and the optimizer.");
+    v.field("run", run, "Naming, seeding and length of the run.");
+    v.check(!rewards.empty(), "rewards", "list at least one reward, e.g. [{\"type\": \"math\"}]");
+  }
+};
+
+// Loads `path` (following "extends"), applies `overrides` ("key.path=value")
+// and type-checks everything. Throws ConfigError naming file and key path.
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The resolved recipe as JSON, every default filled in.
+nlohmann::json recipe_to_json(const Recipe& recipe);
+
+// docs/recipes.md as generated from the structs: every key, type, default, meaning.
+std::string recipe_reference_markdown();
+
+}  // namespace grpo

@@ -1,0 +1,43 @@
+# Finds every external library of the project. All come from Debian packages
+# except LibTorch, which comes from the torch wheel in .venv (scripts/setup.sh).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+
+# LibTorch: found through CMAKE_PREFIX_PATH; scripts/configure.sh points it at
+# the wheel. A CUDA wheel needs the CUDA toolkit to configure and link.
+find_package(Torch REQUIRED)
+set(GRPO_TORCH_HAS_CUDA OFF)
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
+  set(GRPO_TORCH_HAS_CUDA ON)
+endif()
+if(GRPO_CUDA STREQUAL "AUTO")
+  set(GRPO_WITH_CUDA ${GRPO_TORCH_HAS_CUDA})
+else()
+  set(GRPO_WITH_CUDA ${GRPO_CUDA})
+endif()
+if(GRPO_WITH_CUDA)
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+endif()
+message(STATUS "grpo: LibTorch ${Torch_VERSION}, CUDA paths ${GRPO_WITH_CUDA}")
+
+find_package(nlohmann_json 3 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(GMP REQUIRED IMPORTED_TARGET gmp)
+
+if(GRPO_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(GRPO_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
+
+# The Python of the project virtualenv: tests and benchmarks run the reference
+# implementations (transformers, tokenizers, trl, math-verify) with it.
+set(GRPO_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with the reference packages")
+# shared/ sits beside the checkout (real tokenizer files for parity tests).
+get_filename_component(GRPO_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)

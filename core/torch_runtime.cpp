@@ -1,0 +1,36 @@
+#include "core/torch_runtime.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/thread_pool.h"
+#include "core/torch_compat.h"
+
+namespace grpo {
+
+void ensure_passive_openmp(int argc, char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);
+  // exec failed (no /proc): carry on with the default policy.
+}
+
+int configure_torch_threads(int threads) {
+  int n = threads > 0 ? threads : available_cores();
+  at::set_num_threads(n);
+  return at::get_num_threads();
+}
+
+std::string torch_runtime_summary() {
+  std::string blas = at::hasMKL() ? "MKL" : "non-MKL BLAS";
+  bool cuda = torch::cuda::is_available();
+  return std::string("LibTorch ") + compat::torch_version() + ", " + blas + ", " +
+         std::to_string(at::get_num_threads()) + " intra-op threads, CUDA " +
+         (cuda ? "available (" + std::to_string(torch::cuda::device_count()) + " devices)" : "not available");
+}
+
+}  // namespace grpo

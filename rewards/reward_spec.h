@@ -1,0 +1,27 @@
+// reward_spec.h: one entry of the `rewards` list of a recipe.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace grpo::rewards {
+
+// A reward function by registered type, its weight in the total, and its own parameters.
+struct RewardSpec {
+  std::string type;
+  std::string name;
+  double weight = 1.0;
+  nlohmann::json params = nlohmann::json::object();
+
+  template <class V> void fields(V& v) {
+    v.field("type", type, "Registered reward type: math, format, length, countdown, code, command, plugin.");
+    v.field("name", name, "Name of this component in metrics and the run store; defaults to `type`.");
+    v.field("weight", weight, "Weight of this component in the total reward (a weighted sum).");
+    v.field("params", params, "Parameters of the reward type (see docs/rewards.md).");
+    v.check(!type.empty(), "type", "every reward needs a type, e.g. {\"type\": \"math\"}");
+    v.check(params.is_object(), "params", "must be an object");
+  }
+};
+
+}  // namespace grpo::rewards

@@ -1,0 +1,46 @@
+// rollout_config.h: the `rollout` section of a recipe: how completions are
+// sampled and by how many workers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grpo::rollout {
+
+// Sampling and worker settings (TRL GRPOConfig defaults where it has them).
+struct RolloutConfig {
+  // --- what is sampled
+  int num_generations = 8;
+  int max_new_tokens = 256;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int top_k = 0;
+  double min_p = 0.0;
+  std::vector<std::string> stop_strings;
+  // --- who samples it
+  int workers = 1;
+  int64_t kv_budget_tokens = 65536;
+
+  template <class V> void fields(V& v) {
+    v.field("num_generations", num_generations, "Completions per prompt: the group size G of GRPO (TRL default 8).");
+    v.field("max_new_tokens", max_new_tokens, "Longest completion in tokens; longer ones end with finish reason `length`.");
+    v.field("temperature", temperature, "Sampling temperature; 0 is greedy. The learner divides logits by it too.");
+    v.field("top_p", top_p, "Nucleus sampling: smallest set of tokens whose probability reaches top_p; 1 disables.");
+    v.field("top_k", top_k, "Sample among the k most likely tokens; 0 disables.");
+    v.field("min_p", min_p, "Drop tokens less likely than min_p times the most likely one; 0 disables.");
+    v.field("stop_strings", stop_strings, "Strings that end a completion; cut from text and ids.");
+    v.field("workers", workers, "Local rollout worker processes spawned by `grpo train`.");
+    v.field("kv_budget_tokens", kv_budget_tokens, "Tokens of KV cache a worker may hold at once; bounds its memory.");
+    v.check(num_generations >= 2, "num_generations", "must be >= 2: group-relative advantages need at least two completions");
+    v.check(max_new_tokens >= 1, "max_new_tokens", "must be >= 1");
+    v.check(temperature >= 0, "temperature", "must be >= 0 (0 = greedy)");
+    v.check(top_p > 0 && top_p <= 1, "top_p", "must be in (0, 1]");
+    v.check(top_k >= 0, "top_k", "must be >= 0 (0 = off)");
+    v.check(min_p >= 0 && min_p < 1, "min_p", "must be in [0, 1)");
+    v.check(workers >= 1, "workers", "must be >= 1");
+    v.check(kv_budget_tokens >= max_new_tokens, "kv_budget_tokens", "must hold at least one full completion (>= max_new_tokens)");
+  }
+};
+
+}  // namespace grpo::rollout

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# configure.sh [BUILD_DIR] [cmake args...]: configures the CMake build against
+# the torch wheel's LibTorch in .venv (run scripts/setup.sh first).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$root/build}
+shift || true
+torch_prefix=$("$root/.venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+cuda_args=()
+# The wheel's LibTorch has CUDA; its CMake config needs the CUDA toolkit.
+if [ -x /usr/local/cuda/bin/nvcc ]; then
+  cuda_args+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DCUDAToolkit_ROOT=/usr/local/cuda)
+fi
+cmake -S "$root" -B "$build" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$torch_prefix" \
+  -DGRPO_PYTHON="$root/.venv/bin/python" \
+  "${cuda_args[@]}" "$@"

@@ -1,0 +1,48 @@
+// test_env.h: what tests need from their surroundings: temporary directories,
+// the paths CTest passes in (binary, sources, shared/, reference Python), and
+// running a command to capture its output and exit code.
+#pragma once
+
+#include <string>
+
+namespace grpo::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // path()/name
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Value of environment variable `name`; fails the test when it is unset.
+std::string required_env(const char* name);
+std::string grpo_binary();       // $GRPO_BINARY
+std::string source_dir();        // $GRPO_SOURCE_DIR
+std::string shared_dir();        // $GRPO_SHARED_DIR
+std::string reference_python();  // $GRPO_PYTHON
+
+void write_file(const std::string& path, const std::string& text);
+std::string read_file(const std::string& path);
+
+// Result of a finished command.
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs `command` with /bin/sh, feeding `input` on stdin; captures both streams.
+CommandResult run_command(const std::string& command, const std::string& input = "");
+
+// Single-quotes `s` for /bin/sh.
+std::string shell_quote(const std::string& s);
+
+}  // namespace grpo::testing

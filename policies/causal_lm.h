@@ -1,0 +1,146 @@
+// causal_lm.h: the policy network. One class for the DeepSeek-V3 family (MLA +
+// DeepSeekMoE + optional MTP) and dense Qwen2 / Llama 3 (GQA + SwiGLU), chosen
+// by ModelConfig. Parameters are registered under their exact Hugging Face
+// names, so named_parameters() / named_buffers() ARE the checkpoint names
+// ("model.layers.0.self_attn.q_a_proj.weight", ...): weight sync and the
+// optimizer can address tensors by those names.
+//
+// Ownership: a torch::nn::Module held by std::shared_ptr (create()/load()
+// return one); not copyable. clone() makes an independent deep copy (e.g. a
+// frozen reference policy). Parameters are fp32 by default; to() moves/casts.
+//
+// Two paths:
+//   training:  token_logprobs()/token_scores() over a padded batch, log-softmax
+//              computed per chunk of positions by a custom autograd function
+//              (the [B,T,V] log-softmax is never materialised, not even for
+//              backward: chunks are recomputed there).
+//   inference: forward() with a KvCache (prefill, then decode); MLA uses the
+//              weight-absorbed attention over the cached latent.
+//
+// Thread safety: none; one forward at a time.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "policies/kv_cache.h"
+#include "policies/model_config.h"
+
+namespace grpo::policies {
+
+namespace detail {
+class DecoderLayerImpl;
+}
+
+struct LoadOptions {
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat;  // parameters' dtype after load (bf16/f16 on disk convert)
+  bool with_mtp = false;                    // load model.layers.{L..}.* (else ignored like HF)
+};
+
+struct SaveOptions {
+  torch::ScalarType dtype = torch::kFloat;       // on-disk dtype of floating tensors (kFloat, kBFloat16, kHalf)
+  int64_t max_shard_bytes = 0;                   // > 0: shard into model-0000k-of-0000n + index
+};
+
+// Per-token log-probabilities and (optionally) entropies of the scaled logits.
+struct TokenScores {
+  torch::Tensor logprobs;   // [B,T] fp32, 0 where mask == 0
+  torch::Tensor entropies;  // [B,T] fp32 (undefined unless requested), 0 where mask == 0
+};
+
+class CausalLM : public torch::nn::Module {
+ public:
+  // Random initialisation (normal(0, initializer_range), norms 1, biases 0) with `seed`.
+  static std::shared_ptr<CausalLM> create(const ModelConfig& config, uint64_t seed = 0, bool with_mtp = false);
+  // Loads a Hugging Face checkpoint directory (config.json + model.safetensors
+  // or model.safetensors.index.json). Throws grpo::Error listing every
+  // missing / unexpected / mis-shaped tensor.
+  static std::shared_ptr<CausalLM> load(const std::string& dir, const LoadOptions& options = {});
+  // Writes config.json, generation_config.json and safetensors (HF layout,
+  // loadable by transformers). fp32 save → load is bit-exact.
+  void save_hf(const std::string& dir, const SaveOptions& options = {}) const;
+  // Independent deep copy (same device/dtype).
+  std::shared_ptr<CausalLM> clone_model() const;
+
+  explicit CausalLM(const ModelConfig& config, bool with_mtp = false);
+  const ModelConfig& config() const { return config_; }
+  bool has_mtp() const { return !mtp_.empty(); }
+
+  // logits [B,T,V] fp32.
+  //  tokens     [B,T] int64
+  //  positions  [B,T] int64 absolute positions (see positions_from_mask)
+  //  cache      nullptr = no cache (full causal attention among the T tokens)
+  //  attention_mask [B,T] (1 = real token, 0 = padding). Without cache: any
+  //             padding (left or right); padded keys are never attended.
+  //             With cache: rows must be right-padded; each slot advances by
+  //             its number of real tokens.
+  //  slots      with cache: the cache slot of each batch row (default 0..B-1).
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache = nullptr,
+                        const torch::Tensor& attention_mask = {}, const std::vector<int64_t>& slots = {});
+
+  // Final hidden states after model.norm [B,T,D] (same arguments as forward).
+  torch::Tensor hidden_states(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache = nullptr,
+                              const torch::Tensor& attention_mask = {}, const std::vector<int64_t>& slots = {});
+  torch::Tensor lm_head_weight() const;
+
+  // Training path. log p(targets[b,t] | tokens[b,:t+1]) under logits/temperature.
+  //  tokens, targets, mask: [B,T]; mask (0/1) marks padding of the input
+  //  (attention) AND which positions are scored. Positions are derived from
+  //  the mask (left or right padding both work). `chunk` = positions (rows of
+  //  B·T) per log-softmax chunk. Differentiable w.r.t. all parameters.
+  torch::Tensor token_logprobs(const torch::Tensor& tokens, const torch::Tensor& targets, const torch::Tensor& mask,
+                               double temperature = 1.0, int64_t chunk = 1024);
+  TokenScores token_scores(const torch::Tensor& tokens, const torch::Tensor& targets, const torch::Tensor& mask,
+                           double temperature = 1.0, int64_t chunk = 1024, bool with_entropy = true);
+
+  // Multi-token prediction (when loaded with MTP): logits [B,T,V] predicting
+  // token t+2 from the main model's final hidden state at t and the embedding
+  // of `next_tokens` (= tokens shifted left by one). mtp_loss: mean CE over
+  // mask of those predictions (mask [B,T] 0/1 marks valid t+2 targets).
+  torch::Tensor mtp_logits(const torch::Tensor& hidden, const torch::Tensor& next_tokens, const torch::Tensor& positions,
+                           const torch::Tensor& attention_mask = {});
+  torch::Tensor mtp_loss(const torch::Tensor& tokens, const torch::Tensor& mask);
+
+  // --- MoE load balancing (no-op on dense models) ---
+  // Tokens routed to each expert, per MoE layer, accumulated over forwards in
+  // training mode (is_training()) since the last reset. [num_moe_layers][E] int64.
+  std::vector<torch::Tensor> expert_load_counts() const;
+  std::vector<int64_t> moe_layer_indices() const;
+  void reset_expert_load_counts();
+  // Aux-loss-free balancing (DeepSeek-V3 §2.1.2): bias_i += gamma·sign(mean(load)-load_i)
+  // per MoE layer from the accumulated counts, then resets the counts.
+  void update_routing_bias(double gamma);
+  // Optional sequence-wise balance loss: when alpha > 0, each training forward
+  // computes alpha·Σ_i f_i·P_i per sequence (mean over sequences, summed over
+  // MoE layers); balance_loss() returns the last one (0-dim, differentiable).
+  void set_sequence_balance_alpha(double alpha) { seq_balance_alpha_ = alpha; }
+  torch::Tensor balance_loss() const { return balance_loss_; }
+
+  // Every checkpoint tensor (parameters + persistent buffers) by HF name.
+  std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors() const;
+
+ private:
+  friend class detail::DecoderLayerImpl;
+  torch::Tensor run_layers(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                           const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
+
+  ModelConfig config_;
+  torch::nn::Module* model_ = nullptr;  // "model" submodule (embed_tokens, layers, norm)
+  torch::nn::Embedding embed_{nullptr};
+  torch::nn::ModuleList layers_{nullptr};
+  torch::Tensor norm_weight_;
+  torch::nn::Linear lm_head_{nullptr};  // null when tied
+  std::vector<std::shared_ptr<torch::nn::Module>> mtp_;
+  double seq_balance_alpha_ = 0.0;
+  torch::Tensor balance_loss_;
+};
+
+// HF-style positions for a padded batch: cumsum(mask) - 1, clamped at 0.
+torch::Tensor positions_from_mask(const torch::Tensor& attention_mask);
+
+}  // namespace grpo::policies

@@ -1,0 +1,21 @@
+// builtin_rewards.cpp: the ONE place where built-in reward types register.
+// To add a built-in: write rewards/<name>_reward.{h,cpp} implementing Reward
+// with a constructor from RewardSpec, include it here, add one line below.
+#include "rewards/format_reward.h"
+#include "rewards/length_reward.h"
+#include "rewards/reward_registry.h"
+
+namespace grpo::rewards {
+
+namespace {
+template <class T> RewardFactory make() {
+  return [](const RewardSpec& spec) -> std::unique_ptr<Reward> { return std::make_unique<T>(spec); };
+}
+}  // namespace
+
+void register_builtin_rewards(RewardRegistry& r) {
+  r.add("format", make<FormatReward>(), "R1-Zero <think>/<answer> format, strict or lenient (RE2)");
+  r.add("length", make<LengthReward>(), "DAPO soft overlong punishment or a linear length penalty");
+}
+
+}  // namespace grpo::rewards

@@ -1,6 +1,10 @@
 // core_bench: the machine's matrix-product peak that other benchmarks compare
 // against, and the run store's step-write cost.
 //   BM_Matmul_Fp32/N      GFLOP/s of an N x N x N fp32 product through LibTorch (its CPU BLAS)
+//   BM_DecodeLikeLoop     many small products and element-wise ops, the shape of a
+//                         decode step; run it with OMP_WAIT_POLICY=ACTIVE and =PASSIVE
+//                         to see what spinning OpenMP threads cost (the binary sets
+//                         PASSIVE itself when the variable is unset)
 //   BM_RunStore_WriteStep one step (20 metrics, 16 samples of 1 KB) in one transaction
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -24,6 +28,20 @@ static void BM_Matmul_Fp32(benchmark::State& state) {
   state.counters["threads"] = at::get_num_threads();
 }
 BENCHMARK(BM_Matmul_Fp32)->Arg(256)->Arg(1024)->Arg(2048)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+static void BM_DecodeLikeLoop(benchmark::State& state) {
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({8, 512});
+  auto w1 = torch::randn({512, 1536}) * 0.02;
+  auto w2 = torch::randn({1536, 512}) * 0.02;
+  for (auto _ : state) {
+    auto h = x;
+    for (int layer = 0; layer < 8; ++layer) h = h + torch::mm(torch::silu(torch::mm(h, w1)), w2);
+    benchmark::DoNotOptimize(h.data_ptr<float>());
+  }
+  state.counters["layers/s"] = benchmark::Counter(8.0 * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeLikeLoop)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 static void BM_RunStore_WriteStep(benchmark::State& state) {
   std::string dir = std::filesystem::temp_directory_path() / "grpo-bench-store";

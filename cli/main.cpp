@@ -22,6 +22,14 @@ std::vector<std::string> subcommand_names(const CLI::App* app) {
   return names;
 }
 
+std::vector<std::string> option_names(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app->get_options()) {
+    for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+  }
+  return names;
+}
+
 // The deepest subcommand the user reached, for a targeted --help hint.
 const CLI::App* deepest_parsed(const CLI::App* app) {
   for (const CLI::App* sub : app->get_subcommands()) return deepest_parsed(sub);
@@ -31,14 +39,18 @@ const CLI::App* deepest_parsed(const CLI::App* app) {
 int report_usage_error(const CLI::App& root, const CLI::ParseError& e) {
   const CLI::App* at = deepest_parsed(&root);
   std::string message = e.what();
-  std::string hint;
-  if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
-    (void)extras;
-    std::vector<std::string> remaining = at->remaining();
-    if (!remaining.empty()) hint = grpo::did_you_mean(remaining.front(), subcommand_names(at));
+  // An unknown word where a subcommand was expected: name it and suggest the nearest.
+  std::vector<std::string> remaining = at->remaining();
+  if (remaining.empty()) remaining = root.remaining();
+  std::vector<std::string> names = subcommand_names(at);
+  if (!remaining.empty() && !names.empty() && remaining.front().rfind("-", 0) != 0) {
+    message = "unknown command '" + remaining.front() + "'" + grpo::did_you_mean(remaining.front(), names);
+  } else if (!remaining.empty()) {
+    message += grpo::did_you_mean(remaining.front(), option_names(at));
   }
-  std::string path = at->get_name() == root.get_name() ? "grpo" : "grpo ... " + at->get_name();
-  std::cerr << "grpo: usage error: " << message << hint << "\n"
+  std::string path = "grpo";
+  for (const CLI::App* a = at; a != &root && a != nullptr; a = a->get_parent()) path.insert(4, " " + a->get_name());
+  std::cerr << "grpo: usage error: " << message << "\n"
             << "Run '" << path << " --help' for usage.\n";
   return kUsageError;
 }
@@ -49,9 +61,11 @@ int main(int argc, char** argv) {
   grpo::ensure_passive_openmp(argc, argv);
   CLI::App app{"grpo: GRPO post-training of language models (DeepSeek-R1 style), in one binary.", "grpo"};
   app.require_subcommand(1);
-  app.fallthrough();
+  app.fallthrough();  // root options (--log-level) may follow the subcommand
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--log-level", log_level, "Least severe log level shown")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
   app.parse_complete_callback([&] { grpo::log::set_level(grpo::log::parse_level(log_level)); });
 
   grpo::cli::add_config_command(app);

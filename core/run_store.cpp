@@ -205,6 +205,21 @@ std::vector<SampleRecord> RunStore::samples(int64_t step) const {
   return out;
 }
 
+std::map<std::string, double> RunStore::step_metrics(int64_t step) const {
+  Statement s(db_, path_, "SELECT name, value FROM metrics WHERE step = ?");
+  s.bind(1, step);
+  std::map<std::string, double> out;
+  while (s.step()) out[s.text_at(0)] = s.double_at(1);
+  return out;
+}
+
+std::vector<MetricPoint> RunStore::step_times() const {
+  Statement s(db_, path_, "SELECT step, time FROM steps ORDER BY step");
+  std::vector<MetricPoint> out;
+  while (s.step()) out.push_back({s.int_at(0), s.double_at(1)});
+  return out;
+}
+
 std::vector<CheckpointRecord> RunStore::checkpoints() const {
   Statement s(db_, path_, "SELECT step, path, checksum FROM checkpoints ORDER BY step");
   std::vector<CheckpointRecord> out;

@@ -99,6 +99,10 @@ class RunStore {
   std::vector<std::string> metric_names() const;
   std::vector<MetricPoint> metric(const std::string& name) const;
   std::vector<SampleRecord> samples(int64_t step) const;
+  // Metrics of one step, name -> value (empty when the step has none).
+  std::map<std::string, double> step_metrics(int64_t step) const;
+  // When each committed step was written: (step, unix seconds), ascending by step.
+  std::vector<MetricPoint> step_times() const;
   std::vector<CheckpointRecord> checkpoints() const;
   std::vector<EventRecord> events() const;
   // "ok" when PRAGMA integrity_check passes, else its first complaint.

@@ -19,6 +19,7 @@ debs=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libgmp-dev
   libcpp-httplib-dev libprotobuf-dev protobuf-compiler libssl-dev
   libseccomp-dev sqlite3 python3 python3-venv python3-dev
+  chromium
 )
 missing=()
 for p in "${debs[@]}"; do

@@ -1,0 +1,194 @@
+// math_extract.cpp: see math_extract.h.
+#include "rewards/math_extract.h"
+
+#include <cctype>
+#include <vector>
+
+namespace grpo::rewards::math {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+std::string lower(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct Box {
+  size_t start = 0, end = 0;  // [start, end) covers "\boxed{...}"
+  std::string content;
+};
+
+// Every \boxed{…}/\fbox{…} in one left-to-right pass (nested boxes are
+// skipped with their parent: the scan resumes after the parent's brace).
+std::vector<Box> find_boxes(const std::string& text) {
+  std::vector<Box> boxes;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t b = text.find("\\boxed", at);
+    size_t f = text.find("\\fbox", at);
+    size_t pos = std::min(b, f);
+    if (pos == std::string::npos) break;
+    size_t open = pos + (pos == b ? 6 : 5);
+    while (open < text.size() && text[open] == ' ') ++open;
+    Box box;
+    box.start = pos;
+    if (open < text.size() && text[open] == '{' && brace_group(text, open, &box.content, &box.end)) {
+      boxes.push_back(box);
+      at = box.end;
+    } else if (open < text.size() && pos == b && text[open] != '{') {
+      // "\boxed 5": a single token after a space.
+      size_t e = open;
+      while (e < text.size() && !std::isspace(static_cast<unsigned char>(text[e])) && text[e] != '$') ++e;
+      box.content = text.substr(open, e - open);
+      box.end = e;
+      if (!box.content.empty()) boxes.push_back(box);
+      at = std::max(e, open + 1);
+    } else {
+      at = open;  // unbalanced: a truncated completion; nothing usable here
+    }
+  }
+  return boxes;
+}
+
+// Boxes of the final answer: the last one and those before it that are only
+// separated by connective text on the same line ("\boxed{3} or \boxed{4}").
+std::string join_final_boxes(const std::string& text, const std::vector<Box>& boxes) {
+  size_t first = boxes.size() - 1;
+  while (first > 0) {
+    const std::string between = text.substr(boxes[first - 1].end, boxes[first].start - boxes[first - 1].end);
+    if (between.find('\n') != std::string::npos || between.size() > 40) break;
+    --first;
+  }
+  std::string out;
+  for (size_t i = first; i < boxes.size(); ++i) {
+    if (i > first) out += " \\text{ or } ";
+    out += boxes[i].content;
+  }
+  return out;
+}
+
+// Text after the last `marker` up to the end of its sentence or line.
+bool after_last(const std::string& text, const std::string& lowered, const std::string& marker, std::string* out) {
+  size_t at = lowered.rfind(marker);
+  if (at == std::string::npos) return false;
+  size_t start = at + marker.size();
+  size_t end = start;
+  int depth = 0;
+  bool in_math = false;
+  for (; end < text.size(); ++end) {
+    char c = text[end];
+    if (c == '\n') break;
+    if (c == '$') in_math = !in_math;
+    if (c == '{' || c == '(' || c == '[') ++depth;
+    if (c == '}' || c == ')' || c == ']') --depth;
+    // A period ends the sentence unless it is a decimal point or inside math.
+    if (c == '.' && depth <= 0 && !in_math &&
+        (end + 1 >= text.size() || std::isspace(static_cast<unsigned char>(text[end + 1])))) break;
+  }
+  *out = trim(text.substr(start, end - start));
+  while (!out->empty() && (out->front() == ':' || out->front() == ' ')) out->erase(0, 1);
+  *out = trim(*out);
+  return !out->empty();
+}
+
+// The last number ("-3", "1,234.5", "2/3") in the text, scanning backwards once.
+bool last_number(const std::string& text, std::string* out) {
+  size_t i = text.size();
+  while (i > 0 && !std::isdigit(static_cast<unsigned char>(text[i - 1]))) --i;
+  if (i == 0) return false;
+  size_t end = i;
+  while (i > 0) {
+    char c = text[i - 1];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      --i;
+    } else if ((c == '.' || c == ',' || c == '/') && i >= 2 && std::isdigit(static_cast<unsigned char>(text[i - 2]))) {
+      --i;
+    } else {
+      break;
+    }
+  }
+  if (i > 0 && text[i - 1] == '-') --i;
+  *out = text.substr(i, end - i);
+  return true;
+}
+
+}  // namespace
+
+bool brace_group(const std::string& text, size_t open, std::string* content, size_t* end) {
+  int depth = 0;
+  for (size_t i = open; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '{' || text[i + 1] == '}')) {
+      ++i;  // an escaped brace, "\{", is content
+      continue;
+    }
+    if (c == '{') ++depth;
+    if (c == '}' && --depth == 0) {
+      *content = text.substr(open + 1, i - open - 1);
+      *end = i + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+AnswerText extract_answer(const std::string& completion, const ExtractOptions& options) {
+  AnswerText a;
+  std::vector<Box> boxes = find_boxes(completion);
+  if (!boxes.empty()) {
+    a.found = true;
+    a.text = trim(join_final_boxes(completion, boxes));
+    a.how = "boxed";
+    return a;
+  }
+  size_t close = completion.rfind("</answer>");
+  size_t open = completion.rfind("<answer>", close == std::string::npos ? std::string::npos : close);
+  if (open != std::string::npos) {
+    size_t from = open + 8;
+    size_t to = close == std::string::npos || close < from ? completion.size() : close;
+    a.found = true;
+    a.text = trim(completion.substr(from, to - from));
+    a.how = "answer_tag";
+    return a;
+  }
+  size_t hashes = completion.rfind("####");
+  if (hashes != std::string::npos) {
+    size_t end = completion.find('\n', hashes);
+    a.found = true;
+    a.text = trim(completion.substr(hashes + 4, end == std::string::npos ? std::string::npos : end - hashes - 4));
+    a.how = "gsm8k";
+    return a;
+  }
+  const std::string lowered = lower(completion);
+  for (const char* marker : {"final answer is", "answer is", "final answer:", "answer:"}) {
+    if (after_last(completion, lowered, marker, &a.text)) {
+      a.found = true;
+      a.how = "answer_is";
+      return a;
+    }
+  }
+  if (options.last_number_fallback && last_number(completion, &a.text)) {
+    a.found = true;
+    a.how = "last_number";
+    return a;
+  }
+  return a;
+}
+
+std::string extract_gold(const std::string& gold) {
+  std::vector<Box> boxes = find_boxes(gold);
+  if (!boxes.empty()) return trim(boxes.back().content);
+  size_t hashes = gold.rfind("####");
+  if (hashes != std::string::npos) return trim(gold.substr(hashes + 4));
+  return trim(gold);
+}
+
+}  // namespace grpo::rewards::math

@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "rewards/math_normalize.h"
@@ -145,45 +146,56 @@ bool rational_equal(const mpq_class& a, const mpq_class& b, bool approximate, do
   return diff <= mpq_class(rel_tol) * scale;
 }
 
-bool expr_equal(const Expr& g, const Expr& p, const EquivalenceOptions& o) {
-  std::set<std::string> gs, ps;
+// true/false, or nullopt when the values cannot be compared (both overflow or
+// are undefined everywhere): the caller then compares the text.
+std::optional<bool> expr_equal(const Expr& g, const Expr& p, const EquivalenceOptions& o) {
+  // Variables of either side: sin^2 x + cos^2 x equals 1, x + y differs from x + z.
+  std::set<std::string> gs;
   free_symbols(g, &gs);
-  free_symbols(p, &ps);
-  if (gs != ps) return false;
+  free_symbols(p, &gs);
   const bool approximate = has_decimal(g) || has_decimal(p);
   if (gs.empty()) {
     auto ge = eval_exact(g), pe = eval_exact(p);
     if (ge && pe) return rational_equal(*ge, *pe, approximate, o.rel_tol);
     double gd = eval_double(g, {}), pd = eval_double(p, {});
-    if (!std::isfinite(gd) || !std::isfinite(pd)) {
-      // Overflowed or undefined: only an exact infinity on both sides is comparable.
-      return std::isinf(gd) && gd == pd && g.op != Expr::Op::kPow && p.op != Expr::Op::kPow;
-    }
+    const bool g_inf = g.op == Expr::Op::kInf || (g.op == Expr::Op::kNeg && g.args[0]->op == Expr::Op::kInf);
+    const bool p_inf = p.op == Expr::Op::kInf || (p.op == Expr::Op::kNeg && p.args[0]->op == Expr::Op::kInf);
+    if (g_inf || p_inf) return g_inf && p_inf && gd == pd;
+    // Overflowed (10^{10^{10}}) or undefined on both sides: not comparable as numbers.
+    if (!std::isfinite(gd) && !std::isfinite(pd)) return std::nullopt;
+    if (!std::isfinite(gd) || !std::isfinite(pd)) return false;
     return close_enough(gd, pd, approximate ? o.rel_tol : kExactFormTol);
   }
   // Symbolic: equal values at pseudo-random points. The seed is fixed so the
-  // grade is deterministic; non-integer points avoid most removable poles.
+  // grade is deterministic; non-integer points of both signs avoid most
+  // removable poles and tell sqrt(x^2) from x. Points where either side is
+  // undefined (sqrt or log of a negative) are skipped.
   std::mt19937_64 rng(0x5eed);
-  std::uniform_real_distribution<double> dist(0.31, 2.73);
+  std::uniform_real_distribution<double> magnitude(0.31, 2.73);
+  std::bernoulli_distribution negative(0.5);
+  auto draw = [&] { double m = magnitude(rng); return negative(rng) ? -m : m; };
   int valid = 0;
-  for (int k = 0; k < kRandomPoints * 2 && valid < kRandomPoints; ++k) {
+  for (int k = 0; k < kRandomPoints * 3 && valid < kRandomPoints; ++k) {
     std::map<std::string, double> vars;
-    for (const auto& name : gs) vars[name] = dist(rng);
+    for (const auto& name : gs) vars[name] = draw();
     double gd = eval_double(g, vars), pd = eval_double(p, vars);
     if (!std::isfinite(gd) || !std::isfinite(pd)) continue;
     if (!close_enough(gd, pd, approximate ? o.rel_tol : kExactFormTol)) return false;
     ++valid;
   }
-  return valid >= kMinValidPoints;
+  if (valid >= kMinValidPoints) return true;
+  return std::nullopt;
 }
 
 bool scalar_equal(const MathAnswer& g, const MathAnswer& p, const EquivalenceOptions& o) {
-  if (expr_equal(*g.expr, *p.expr, o)) return true;
+  std::optional<bool> same = expr_equal(*g.expr, *p.expr, o);
+  if (!same) return squash(g.text) == squash(p.text);
+  if (*same) return true;
   // "50%" against 50: compare without the division by 100 on the percent side(s).
   if (g.percent || p.percent) {
     const Expr& gs = g.percent ? *g.expr->args[0] : *g.expr;
     const Expr& ps = p.percent ? *p.expr->args[0] : *p.expr;
-    return expr_equal(gs, ps, o);
+    return expr_equal(gs, ps, o).value_or(false);
   }
   return false;
 }

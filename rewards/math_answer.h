@@ -11,9 +11,9 @@
 //   decimals; with a decimal on either side, |a-b| <= rel_tol * max(1,|a|,|b|);
 //   irrational closed forms (roots, pi) compare in doubles to 1e-9 relative;
 // - percentages: "50%" matches 50 and 0.5;
-// - expressions with variables: the same free variables, and equal values at
-//   several pseudo-random points (fixed seed; points where either side is
-//   undefined are skipped; at least three must remain);
+// - expressions with variables: equal values at several pseudo-random points
+//   of both signs over the variables of either side (fixed seed; points where
+//   either side is undefined are skipped; at least three must remain);
 // - sets: order-free, same size; tuples: ordered; intervals: same ends and
 //   brackets, and an open interval equals the pair "(a, b)";
 // - equations: "x = 3" against "3" compares the right-hand side;

@@ -272,11 +272,11 @@ class Parser {
 
   static mpq_class decimal_to_rational(const std::string& text) {
     size_t dot = text.find('.');
-    if (dot == std::string::npos) return mpq_class(mpz_class(text));
+    if (dot == std::string::npos) return mpq_class(mpz_class(text, 10));  // base 10: "075" is not octal
     std::string digits = text.substr(0, dot) + text.substr(dot + 1);
     mpz_class den;
     mpz_ui_pow_ui(den.get_mpz_t(), 10, text.size() - dot - 1);
-    mpq_class q(mpz_class(digits.empty() ? "0" : digits), den);
+    mpq_class q(mpz_class(digits.empty() ? "0" : digits, 10), den);
     q.canonicalize();
     return q;
   }

@@ -1,6 +1,7 @@
 // math_extract.cpp: see math_extract.h.
 #include "rewards/math_extract.h"
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -58,20 +59,30 @@ std::vector<Box> find_boxes(const std::string& text) {
   return boxes;
 }
 
+// Whether the text between two boxes only joins them ("$ or $", ", ", " and ").
+bool only_connective(const std::string& between) {
+  std::string rest;
+  for (char c : between) {
+    if (c == '$' || c == ',' || c == ';' || std::isspace(static_cast<unsigned char>(c))) continue;
+    rest += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return rest.empty() || rest == "or" || rest == "and";
+}
+
 // Boxes of the final answer: the last one and those before it that are only
-// separated by connective text on the same line ("\boxed{3} or \boxed{4}").
+// joined to it by connectives ("\boxed{3} or \boxed{4}"): a hedge the grader
+// must see. Identical candidates count once.
 std::string join_final_boxes(const std::string& text, const std::vector<Box>& boxes) {
   size_t first = boxes.size() - 1;
-  while (first > 0) {
-    const std::string between = text.substr(boxes[first - 1].end, boxes[first].start - boxes[first - 1].end);
-    if (between.find('\n') != std::string::npos || between.size() > 40) break;
+  while (first > 0 && only_connective(text.substr(boxes[first - 1].end, boxes[first].start - boxes[first - 1].end)))
     --first;
+  std::vector<std::string> distinct;
+  for (size_t i = first; i < boxes.size(); ++i) {
+    std::string c = trim(boxes[i].content);
+    if (std::find(distinct.begin(), distinct.end(), c) == distinct.end()) distinct.push_back(c);
   }
   std::string out;
-  for (size_t i = first; i < boxes.size(); ++i) {
-    if (i > first) out += " \\text{ or } ";
-    out += boxes[i].content;
-  }
+  for (size_t i = 0; i < distinct.size(); ++i) out += (i ? " \\text{ or } " : "") + distinct[i];
   return out;
 }
 

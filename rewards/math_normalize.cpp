@@ -144,8 +144,11 @@ std::string collapse_spaces(const std::string& s) {
 std::string drop_trailing_noise(std::string s) {
   for (;;) {
     size_t before = s.size();
-    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == '!' ||
-                          s.back() == ':' || s.back() == ' ' || s.back() == '?'))
+    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':' ||
+                          s.back() == ' ' || s.back() == '?' ||
+                          // "!" after a value is a factorial ("10!"), after a word an exclamation.
+                          (s.back() == '!' && (s.size() < 2 || !(is_digit(s[s.size() - 2]) || s[s.size() - 2] == ')' ||
+                                                                 s[s.size() - 2] == '}')))))
       s.pop_back();
     if (s.size() >= 2 && s.compare(s.size() - 2, 2, "\\.") == 0) s.resize(s.size() - 2);
     size_t sp = s.rfind(' ');

@@ -40,11 +40,13 @@ struct TemplateSpec {
   std::string name = "r1_zero";
   std::string text;
   std::string system;
+  std::string generation_prefix;
 
   template <class V> void fields(V& v) {
     v.choice("name", name, {"r1_zero", "plain", "chatml", "deepseek"}, "Prompt template: r1_zero (DeepSeek-R1-Zero's), plain (`text` with {placeholders}), chatml (Qwen), deepseek.");
     v.field("text", text, "Template text for `plain` (and the user turn of chat templates); {field} is replaced by the dataset row's field.");
     v.field("system", system, "System message for chat templates; empty for none.");
+    v.field("generation_prefix", generation_prefix, "Text the prompt ends with after the assistant marker, e.g. \"<think>\\n\" to open DeepSeek-R1's reasoning block; empty for none.");
     v.check(name != "plain" || !text.empty(), "text", "template.name is plain: set template.text, e.g. \"Q: {question}\\nA:\"");
   }
 };

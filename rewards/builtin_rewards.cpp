@@ -1,10 +1,12 @@
 // builtin_rewards.cpp: the ONE place where built-in reward types register.
 // To add a built-in: write rewards/<name>_reward.{h,cpp} implementing Reward
 // with a constructor from RewardSpec, include it here, add one line below.
+#include "rewards/command_reward.h"
 #include "rewards/countdown_reward.h"
 #include "rewards/format_reward.h"
 #include "rewards/length_reward.h"
 #include "rewards/math_reward.h"
+#include "rewards/plugin_reward.h"
 #include "rewards/reward_registry.h"
 
 namespace grpo::rewards {
@@ -20,6 +22,8 @@ void register_builtin_rewards(RewardRegistry& r) {
   r.add("countdown", make<CountdownReward>(), "TinyZero countdown: equation using each number once hits the target");
   r.add("format", make<FormatReward>(), "R1-Zero <think>/<answer> format, strict or lenient (RE2)");
   r.add("length", make<LengthReward>(), "DAPO soft overlong punishment or a linear length penalty");
+  r.add("command", make<CommandReward>(), "an external persistent process speaking JSON lines (e.g. a Python script)");
+  r.add("plugin", make<PluginReward>(), "a shared library loaded with dlopen (C ABI, rewards/plugin_abi.h)");
 }
 
 }  // namespace grpo::rewards

@@ -115,6 +115,13 @@ std::optional<std::string> RunStore::meta(const std::string& key) const {
   return s.text_at(0);
 }
 
+std::map<std::string, std::string> RunStore::all_meta() const {
+  Statement s(db_, path_, "SELECT key, value FROM meta ORDER BY key");
+  std::map<std::string, std::string> out;
+  while (s.step()) out[s.text_at(0)] = s.text_at(1);
+  return out;
+}
+
 void RunStore::write_step(const StepRecord& r) {
   exec("BEGIN IMMEDIATE");
   try {
@@ -217,6 +224,13 @@ std::vector<MetricPoint> RunStore::step_times() const {
   Statement s(db_, path_, "SELECT step, time FROM steps ORDER BY step");
   std::vector<MetricPoint> out;
   while (s.step()) out.push_back({s.int_at(0), s.double_at(1)});
+  return out;
+}
+
+std::map<int64_t, int64_t> RunStore::sample_counts() const {
+  Statement s(db_, path_, "SELECT step, COUNT(*) FROM samples GROUP BY step");
+  std::map<int64_t, int64_t> out;
+  while (s.step()) out[s.int_at(0)] = s.int_at(1);
   return out;
 }
 

@@ -86,6 +86,7 @@ class RunStore {
 
   void set_meta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key) const;
+  std::map<std::string, std::string> all_meta() const;  // every key -> value
 
   // Writes metrics and samples of one step in a single transaction. Writing a
   // step that already exists replaces it (a resumed run redoing that step).
@@ -99,6 +100,7 @@ class RunStore {
   std::vector<std::string> metric_names() const;
   std::vector<MetricPoint> metric(const std::string& name) const;
   std::vector<SampleRecord> samples(int64_t step) const;
+  std::map<int64_t, int64_t> sample_counts() const;  // step -> samples recorded, for steps with any
   // Metrics of one step, name -> value (empty when the step has none).
   std::map<std::string, double> step_metrics(int64_t step) const;
   // When each committed step was written: (step, unix seconds), ascending by step.

@@ -30,7 +30,7 @@ struct RolloutConfig {
     v.field("top_k", top_k, "Sample among the k most likely tokens; 0 disables.");
     v.field("min_p", min_p, "Drop tokens less likely than min_p times the most likely one; 0 disables.");
     v.field("stop_strings", stop_strings, "Strings that end a completion; cut from text and ids.");
-    v.field("workers", workers, "Local rollout worker processes spawned by `grpo train`.");
+    v.field("workers", workers, "Rollout worker processes `grpo train` spawns; 0 generates in the trainer process (no weight copies).");
     v.field("kv_budget_tokens", kv_budget_tokens, "Tokens of KV cache a worker may hold at once; bounds its memory.");
     v.check(num_generations >= 2, "num_generations", "must be >= 2: group-relative advantages need at least two completions");
     v.check(max_new_tokens >= 1, "max_new_tokens", "must be >= 1");
@@ -38,7 +38,7 @@ struct RolloutConfig {
     v.check(top_p > 0 && top_p <= 1, "top_p", "must be in (0, 1]");
     v.check(top_k >= 0, "top_k", "must be >= 0 (0 = off)");
     v.check(min_p >= 0 && min_p < 1, "min_p", "must be in [0, 1)");
-    v.check(workers >= 1, "workers", "must be >= 1");
+    v.check(workers >= 0, "workers", "must be >= 0 (0 = generate in the trainer process)");
     v.check(kv_budget_tokens >= max_new_tokens, "kv_budget_tokens", "must hold at least one full completion (>= max_new_tokens)");
   }
 };

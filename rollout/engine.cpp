@@ -1,0 +1,220 @@
+#include "rollout/engine.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <deque>
+
+#include "core/error.h"
+#include "policies/causal_lm.h"
+#include "policies/kv_cache.h"
+#include "rollout/sampler.h"
+
+namespace grpo::rollout {
+
+namespace {
+
+// Per group of one generate call: where its prompt prefix lives, and how many
+// of its completions have started.
+struct GroupState {
+  const GroupRequest* request = nullptr;
+  int64_t prefix_slot = -1;   // slot holding the prefilled prompt, -1 before prefill
+  bool prefix_pinned = false; // prefix slot's own sequence ended, kept for forks
+  torch::Tensor last_logits;  // [V] logits after the prompt
+  int started = 0;
+  std::vector<Completion> completions;
+};
+
+// One live completion in a cache slot.
+struct Sequence {
+  int group = 0;
+  int index = 0;
+  int64_t slot = 0;
+  uint64_t seed = 0;
+  std::vector<int64_t> ids;
+  std::vector<float> logprobs;
+  std::unique_ptr<StopCriteria> stop;
+};
+
+// One generate call: slots, queue, and the decode loop (see engine.h).
+class GenerationRun {
+ public:
+  GenerationRun(policies::CausalLM& model, policies::KvCache& cache, const std::vector<GroupRequest>& requests,
+                const DecodeFn& decode, EngineStats& stats)
+      : model_(model), cache_(cache), decode_(decode), stats_(stats) {
+    device_ = model_.parameters().front().device();
+    groups_.resize(requests.size());
+    for (size_t g = 0; g < requests.size(); ++g) {
+      groups_[g].request = &requests[g];
+      groups_[g].completions.resize(requests[g].n);
+      for (int j = 0; j < requests[g].n; ++j) pending_.push_back({static_cast<int>(g), j});
+    }
+    for (int64_t s = 0; s < cache_.max_slots(); ++s) free_slots_.push_back(s);
+    used_.assign(cache_.max_slots(), false);
+  }
+
+  std::vector<std::vector<Completion>> run() {
+    fill_free_slots();
+    while (!active_.empty()) {
+      decode_step();
+      fill_free_slots();
+    }
+    std::vector<std::vector<Completion>> out;
+    for (GroupState& g : groups_) out.push_back(std::move(g.completions));
+    return out;
+  }
+
+ private:
+  void fill_free_slots() {
+    while (!free_slots_.empty() && !pending_.empty()) {
+      auto [g, j] = pending_.front();
+      pending_.pop_front();
+      int64_t slot = free_slots_.front();
+      free_slots_.pop_front();
+      if (used_[slot]) stats_.slot_refills++;
+      used_[slot] = true;
+      start(g, j, slot);
+    }
+  }
+
+  // Puts completion j of group g in `slot`: prefill (first of the group) or
+  // fork of the group's prefix, then its first token from the prompt logits.
+  void start(int g, int j, int64_t slot) {
+    GroupState& group = groups_[g];
+    const GroupRequest& req = *group.request;
+    int64_t prompt_len = static_cast<int64_t>(req.prompt_ids.size());
+    cache_.reset_slot(slot);
+    if (group.prefix_slot < 0) {
+      prefill(group, slot);
+    } else {
+      cache_.copy_slot(group.prefix_slot, slot, prompt_len);
+      stats_.prefix_forks++;
+    }
+    auto seq = std::make_unique<Sequence>();
+    seq->group = g;
+    seq->index = j;
+    seq->slot = slot;
+    seq->seed = sequence_seed(req.params.seed, j);
+    seq->stop = std::make_unique<StopCriteria>(req.params, decode_);
+    group.started++;
+    auto first = sample_tokens(group.last_logits.unsqueeze(0), {row_sampling(req.params, seq->seed, 0)});
+    if (group.started == req.n && group.prefix_pinned) release(group.prefix_slot);
+    if (!accept(*seq, first.tokens[0].item<int64_t>(), first.logprobs[0].item<float>())) active_.push_back(std::move(seq));
+  }
+
+  void prefill(GroupState& group, int64_t slot) {
+    const auto& ids = group.request->prompt_ids;
+    int64_t p = static_cast<int64_t>(ids.size());
+    auto tokens = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_);    // [1, P]
+    auto positions = torch::arange(p, torch::kInt64).unsqueeze(0).to(device_);  // [1, P]
+    auto logits = model_.forward(tokens, positions, &cache_, {}, {slot});       // [1, P, V]
+    group.last_logits = logits[0][p - 1];
+    group.prefix_slot = slot;
+    stats_.prefills++;
+    stats_.prefill_tokens += p;
+  }
+
+  // One batched forward over every active sequence's newest token.
+  void decode_step() {
+    int64_t b = static_cast<int64_t>(active_.size());
+    std::vector<int64_t> tokens(b), positions(b), slots(b);
+    std::vector<RowSampling> rows(b);
+    for (int64_t i = 0; i < b; ++i) {
+      const Sequence& s = *active_[i];
+      tokens[i] = s.ids.back();
+      slots[i] = s.slot;
+      positions[i] = cache_.length(s.slot);
+      rows[i] = row_sampling(groups_[s.group].request->params, s.seed, static_cast<int64_t>(s.ids.size()));
+    }
+    auto t = torch::tensor(tokens, torch::kInt64).unsqueeze(1).to(device_);     // [B, 1]
+    auto pos = torch::tensor(positions, torch::kInt64).unsqueeze(1).to(device_);  // [B, 1]
+    auto logits = model_.forward(t, pos, &cache_, {}, slots).select(1, 0);      // [B, V]
+    auto sampled = sample_tokens(logits, rows);
+    stats_.decode_steps++;
+    stats_.decode_tokens += b;
+    stats_.max_active = std::max(stats_.max_active, b);
+    auto tok = sampled.tokens.accessor<int64_t, 1>();
+    auto lp = sampled.logprobs.accessor<float, 1>();
+    std::vector<std::unique_ptr<Sequence>> still;
+    for (int64_t i = 0; i < b; ++i)
+      if (!accept(*active_[i], tok[i], lp[i])) still.push_back(std::move(active_[i]));
+    active_ = std::move(still);
+  }
+
+  // Appends a token; when the sequence ends, records its completion, frees
+  // its slot and returns true.
+  bool accept(Sequence& s, int64_t token, float logprob) {
+    s.ids.push_back(token);
+    s.logprobs.push_back(logprob);
+    auto reason = s.stop->check(s.ids);
+    if (!reason) return false;
+    CutCompletion cut = s.stop->finish(std::move(s.ids), std::move(s.logprobs), *reason);
+    GroupState& group = groups_[s.group];
+    group.completions[s.index] = Completion{std::move(cut.ids), std::move(cut.logprobs), std::move(cut.text), cut.finish_reason};
+    if (s.slot == group.prefix_slot && group.started < group.request->n)
+      group.prefix_pinned = true;  // its prompt prefix still has forks to serve
+    else
+      release(s.slot);
+    return true;
+  }
+
+  void release(int64_t slot) { free_slots_.push_front(slot); }
+
+  policies::CausalLM& model_;
+  policies::KvCache& cache_;
+  const DecodeFn& decode_;
+  EngineStats& stats_;
+  torch::Device device_ = torch::kCPU;
+  std::vector<GroupState> groups_;
+  std::deque<std::pair<int, int>> pending_;  // (group, completion index) in request order
+  std::deque<int64_t> free_slots_;
+  std::vector<bool> used_;
+  std::vector<std::unique_ptr<Sequence>> active_;
+};
+
+void validate_request(const GroupRequest& r) {
+  if (r.prompt_ids.empty()) throw Error("group request " + std::to_string(r.id) + ": empty prompt");
+  if (r.n < 1) throw Error("group request " + std::to_string(r.id) + ": n must be >= 1, got " + std::to_string(r.n));
+  r.params.validate();
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<policies::CausalLM> model, EngineOptions options, DecodeFn decode)
+    : model_(std::move(model)), options_(options), decode_(std::move(decode)) {
+  if (!model_) throw Error("Engine: no model");
+  if (options_.max_slots < 1) throw Error("Engine: max_slots must be >= 1, got " + std::to_string(options_.max_slots));
+}
+
+Engine::~Engine() = default;
+
+std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& requests) {
+  if (requests.empty()) return {};
+  int64_t max_len = 0, completions = 0;
+  for (const GroupRequest& r : requests) {
+    validate_request(r);
+    max_len = std::max<int64_t>(max_len, static_cast<int64_t>(r.prompt_ids.size()) + r.params.max_new_tokens);
+    completions += r.n;
+  }
+  int64_t slots = std::min({options_.max_slots, options_.kv_budget_tokens / max_len, completions});
+  if (slots < 1)
+    throw Error("kv_budget_tokens " + std::to_string(options_.kv_budget_tokens) + " cannot hold one sequence of " +
+                std::to_string(max_len) + " tokens (prompt + max_new_tokens); raise rollout.kv_budget_tokens");
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  auto param = model_->parameters().front();
+  policies::KvCache cache(model_->config(), slots, max_len, param.device(), param.scalar_type());
+  stats_.cache_slots = slots;
+  stats_.cache_max_len = max_len;
+  GenerationRun run(*model_, cache, requests, decode_, stats_);
+  auto completions_by_group = run.run();
+  std::vector<GroupResult> out(requests.size());
+  for (size_t g = 0; g < requests.size(); ++g) {
+    out[g].id = requests[g].id;
+    out[g].completions = std::move(completions_by_group[g]);
+    out[g].weight_version = weight_version_;
+  }
+  return out;
+}
+
+}  // namespace grpo::rollout

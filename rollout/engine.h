@@ -1,0 +1,84 @@
+// engine.h: the generation engine: turns group requests into completions
+// with one model, a preallocated KV cache and continuous batching.
+//
+//   Engine engine(model, {.max_slots = 64, .kv_budget_tokens = 65536}, decode);
+//   engine.set_weight_version(3);
+//   std::vector<GroupResult> out = engine.generate({{/*id=*/1, prompt_ids, /*n=*/8, params}});
+//
+// How (one generate call):
+//  1. Size the cache: max_len = longest prompt + max_new_tokens; slots =
+//     min(max_slots, kv_budget_tokens / max_len). Memory is slots * max_len
+//     tokens of KV, never more than the budget, whatever the request count.
+//  2. Every free slot takes the next waiting completion. The first completion
+//     of a group prefills the prompt ONCE into its slot and keeps the last
+//     logits; the group's other completions copy that slot's prompt prefix
+//     (KvCache::copy_slot) and sample their first token from the same logits.
+//     A finished slot that still holds the prefix of a group with unstarted
+//     completions stays pinned until the last of them has forked.
+//  3. One batched decode step feeds the newest token of every active
+//     sequence ([B, 1]); the sampler picks each row's next token.
+//  4. Finished sequences (stop token, stop string, length) free their slot,
+//     which is refilled at once (step 2) before the next decode step.
+//
+// The model is borrowed (shared_ptr because LibTorch modules are held that
+// way); weights may change between generate calls (set_weight_version tells
+// which). Not thread-safe: one generate at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rollout/generation_types.h"
+#include "rollout/stop_criteria.h"
+
+namespace grpo::policies {
+class CausalLM;
+}
+
+namespace grpo::rollout {
+
+struct EngineOptions {
+  // Most sequences decoded together (the decode batch). Default 64.
+  int64_t max_slots = 64;
+  // Tokens of KV cache (over all slots) one generate call may allocate; bounds memory.
+  int64_t kv_budget_tokens = 65536;
+};
+
+// Counters over the engine's life, for tests and metrics.
+struct EngineStats {
+  int64_t prefills = 0;           // prompt forwards (one per group)
+  int64_t prefill_tokens = 0;
+  int64_t prefix_forks = 0;       // completions started from a copied prefix
+  int64_t decode_steps = 0;       // batched forward calls of decode
+  int64_t decode_tokens = 0;      // tokens produced by decode steps (= sum of batch sizes)
+  int64_t slot_refills = 0;       // slots reused for a new completion within a generate call
+  int64_t max_active = 0;         // largest decode batch seen
+  int64_t cache_slots = 0;        // slots of the last cache allocated
+  int64_t cache_max_len = 0;      // tokens per slot of the last cache
+};
+
+class Engine {
+ public:
+  // decode turns ids into text (needed for stop strings and Completion::text); may be empty.
+  Engine(std::shared_ptr<policies::CausalLM> model, EngineOptions options, DecodeFn decode = {});
+  ~Engine();
+
+  // Completes every request; results in request order. Throws grpo::Error for
+  // an invalid request (empty prompt, bad params, longer than the budget).
+  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests);
+
+  void set_weight_version(int64_t version) { weight_version_ = version; }
+  int64_t weight_version() const { return weight_version_; }
+  const EngineStats& stats() const { return stats_; }
+  policies::CausalLM& model() { return *model_; }
+
+ private:
+  std::shared_ptr<policies::CausalLM> model_;
+  EngineOptions options_;
+  DecodeFn decode_;
+  int64_t weight_version_ = -1;
+  EngineStats stats_;
+};
+
+}  // namespace grpo::rollout

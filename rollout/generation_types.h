@@ -1,0 +1,38 @@
+// generation_types.h: the plain records the engine, the workers and the
+// orchestrator exchange: a group request (one prompt, G completions) and its
+// result. No tensors; copy freely.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rollout/sampling_params.h"
+#include "rollout/stop_criteria.h"
+
+namespace grpo::rollout {
+
+// One prompt to complete `n` times (the G of GRPO) with the same params.
+// Completion j samples with sequence_seed(params.seed, j).
+struct GroupRequest {
+  int64_t id = 0;                    // caller's id, echoed in the result
+  std::vector<int64_t> prompt_ids;   // tokenized prompt, non-empty
+  int n = 1;                         // completions in the group
+  SamplingParams params;
+};
+
+// One sampled completion.
+struct Completion {
+  std::vector<int64_t> ids;       // generated ids (stop token kept, stop string cut; see stop_criteria.h)
+  std::vector<float> logprobs;    // per id: log_softmax(logits / T)[id] (sampler.h)
+  std::string text;               // decode(ids) without a final stop token
+  FinishReason finish_reason = FinishReason::kLength;
+};
+
+struct GroupResult {
+  int64_t id = 0;
+  std::vector<Completion> completions;  // n of them, in index order
+  int64_t weight_version = -1;          // weights that produced every completion
+};
+
+}  // namespace grpo::rollout

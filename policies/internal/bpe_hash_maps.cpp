@@ -3,8 +3,10 @@
 namespace grpo::policies::internal {
 
 void PairMap::reserve(size_t n) {
+  // Load factor <= 3/4: linear probing stays short and a 151k-merge table
+  // takes 4 MB instead of 8.
   size_t cap = 16;
-  while (cap < n * 2) cap <<= 1;
+  while (cap * 3 < n * 4) cap <<= 1;
   if (cap <= slots_.size()) return;
   std::vector<Slot> old;
   old.swap(slots_);
@@ -15,10 +17,10 @@ void PairMap::reserve(size_t n) {
     if (s.key != kEmpty) insert(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xffffffffu), s.value);
 }
 
-void PairMap::grow() { reserve(slots_.empty() ? 8 : slots_.size()); }
+void PairMap::grow() { reserve(slots_.empty() ? 8 : slots_.size()); }  // doubles: size() == 3/4 of it
 
 bool PairMap::insert(int32_t left, int32_t right, Value value) {
-  if ((size_ + 1) * 2 > slots_.size()) grow();
+  if ((size_ + 1) * 4 > slots_.size() * 3) grow();
   const uint64_t key = pack(left, right);
   for (size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
     Slot& s = slots_[i];

@@ -1,0 +1,56 @@
+// isolated_runner.h: the real Runner. Each run is a clone()d init process
+// (internal/init_main.cpp) that builds the isolation and forks the program;
+// this side writes ids and cgroups, feeds stdin from a memfd, collects capped
+// stdout/stderr, enforces the wall clock and turns what happened into a verdict.
+// Thread-safe; one instance serves a whole pool.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sandbox/internal/launch_plan.h"
+#include "sandbox/runner.h"
+
+namespace grpo::sandbox {
+
+class IsolatedRunner : public Runner {
+ public:
+  // `plan` must have a tier (plan.tier non-empty); make_runner checks the refusal.
+  IsolatedRunner(SandboxConfig config, SandboxPlan plan);
+  Execution run(const Program& program, const Limits& limits) override;
+  const SandboxPlan& plan() const override { return plan_; }
+
+ private:
+  struct File {
+    int fd;
+    std::string name;
+    int mode;
+  };
+  struct Step {
+    std::vector<std::string> argv;  // argv[0] absolute; "{work}" is replaced by the working directory
+    std::vector<File> files;
+    const Limits* limits = nullptr;
+    const std::string* stdin_text = nullptr;
+    int out_fd = -1;  // receives {work}/<out_name> after a successful run
+    std::string out_name;
+  };
+
+  Execution run_step(const Step& step);
+  void prepare_root();
+  std::vector<internal::Rlimit> rlimits(const Limits& limits) const;
+  int acquire_slot();
+  void release_slot(int slot);
+
+  SandboxConfig config_;
+  SandboxPlan plan_;
+  bool namespaces_;
+  std::string scratch_;
+  internal::LaunchPlan base_;  // the parts every run shares
+  std::atomic<int64_t> next_run_{0};
+  std::mutex slots_mutex_;
+  std::vector<bool> slots_;  // GUARDED_BY(slots_mutex_): Landlock tier uids in use
+};
+
+}  // namespace grpo::sandbox

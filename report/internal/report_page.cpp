@@ -114,7 +114,8 @@ const char* report_page_tail() {
     const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
     const step = (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
     const out = [];
-    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
+    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+      out.push(Math.abs(t) < step * 1e-6 ? 0 : +t.toPrecision(12));  // no 3.5e-18 for zero
     return { lo, hi, ticks: out };
   }
   const pts = (name) => (D.metrics[name] || []);
@@ -347,6 +348,11 @@ const char* report_page_tail() {
     });
   }
 
+  function duration(s) {
+    if (s < 120) return s.toFixed(1) + ' s';
+    if (s < 7200) return (s / 60).toFixed(1) + ' min';
+    return (s / 3600).toFixed(1) + ' h';
+  }
   function header() {
     const h = document.querySelector('header'), meta = D.meta || {};
     document.title = D.title + ' \u2013 grpo report';
@@ -354,7 +360,7 @@ const char* report_page_tail() {
     const sub = el('div', { class: 'sub' });
     if (meta.status) sub.append(el('span', { class: 'badge ' + meta.status }, meta.status));
     sub.append(el('span', {}, `${D.steps.count} steps` + (D.steps.count ? ` (${D.steps.first}\u2013${D.steps.last})` : '')));
-    if (D.steps.elapsed_s > 0) sub.append(el('span', {}, `${fmt(D.steps.elapsed_s / 3600)} h between first and last step`));
+    if (D.steps.elapsed_s > 0) sub.append(el('span', {}, duration(D.steps.elapsed_s) + ' from first to last step'));
     sub.append(el('span', {}, `${D.checkpoints.length} checkpoints`));
     sub.append(el('span', {}, 'generated ' + new Date(D.generated * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'));
     sub.append(el('span', { class: 'muted' }, D.store));
@@ -387,15 +393,32 @@ const char* report_page_tail() {
     if (cards.children.length) main.append(cards);
   }
 
+  // Sections with few charts share one grid (and heading) with their small
+  // neighbours, so a one-chart section does not leave a row mostly empty.
+  function layout(secs) {
+    const rows = [];
+    let small = null;
+    for (const sec of secs) {
+      if (sec.charts.length >= 3) { small = null; rows.push([sec]); continue; }
+      if (!small) { small = []; rows.push(small); }
+      small.push(sec);
+      if (small.reduce((n, s) => n + s.charts.length, 0) >= 3) small = null;
+    }
+    return rows;
+  }
   function sections(main, nav) {
     let n = 0;
     if (!D.sections.length) main.append(el('p', { class: 'muted' }, 'No metrics recorded yet.'));
-    for (const sec of D.sections) {
-      nav.append(el('a', { href: '#sec-' + sec.key }, sec.title));
-      main.append(el('h2', { id: 'sec-' + sec.key }, sec.title));
+    for (const row of layout(D.sections)) {
+      const heading = el('h2', {});
+      row.forEach((sec, i) => {
+        nav.append(el('a', { href: '#sec-' + sec.key }, sec.title));
+        heading.append(el('span', { id: 'sec-' + sec.key }, (i ? ' \u00b7 ' : '') + sec.title));
+      });
+      main.append(heading);
       const grid = el('div', { class: 'grid' });
       main.append(grid);
-      for (const chart of sec.charts) {
+      for (const sec of row) for (const chart of sec.charts) {
         const plot = el('div', { class: 'plot' }), legend = el('div', { class: 'legend' });
         const card = el('div', { class: 'card chart', id: chart.id, 'data-kind': chart.kind }, el('h3', {}, chart.title), plot, legend);
         grid.append(card);

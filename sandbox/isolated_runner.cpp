@@ -141,10 +141,11 @@ std::vector<pid_t> descendants(pid_t root) {
 void kill_uid(uid_t uid) {
   long k = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (k == 0) {
-    if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) _exit(1);
-    for (int i = 0; i < 10000; ++i) {
-      if (::kill(-1, SIGKILL) != 0 && errno == ESRCH) _exit(0);
-    }
+    // Raw calls: glibc's setresuid would try to sync the host's other threads.
+    if (syscall(SYS_setresgid, uid, uid, uid) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0) _exit(1);
+    // kill(-1) returns 0 whenever other processes exist (even if none is ours),
+    // so a few passes, for processes forked during a pass.
+    for (int i = 0; i < 4; ++i) ::kill(-1, SIGKILL);
     _exit(0);
   }
   if (k > 0) waitpid(static_cast<pid_t>(k), nullptr, 0);

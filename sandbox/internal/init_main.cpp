@@ -112,9 +112,11 @@ void wipe_host_strings(const LaunchPlan& plan) {
 }
 
 void set_ids(const LaunchPlan& plan) {
-  if (plan.drop_groups && setgroups(0, nullptr) != 0) fail(plan, kStepIds);
-  if (setresgid(plan.gid, plan.gid, plan.gid) != 0) fail(plan, kStepIds);
-  if (setresuid(plan.uid, plan.uid, plan.uid) != 0) fail(plan, kStepIds);
+  // Raw system calls: glibc's wrappers would signal the host threads it
+  // believes we still have (its setxid broadcast) and wait for them forever.
+  if (plan.drop_groups && syscall(SYS_setgroups, 0, nullptr) != 0) fail(plan, kStepIds);
+  if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) fail(plan, kStepIds);
+  if (syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) fail(plan, kStepIds);
 }
 
 void mount_tmpfs(const LaunchPlan& plan, const std::string& dir, const std::string& options) {
@@ -191,8 +193,8 @@ void build_root(const LaunchPlan& plan) {
     if (setrlimit(r.resource, &value) != 0) goto failed;
   }
   if (!plan.namespaces && plan.change_ids) {
-    if (setgroups(0, nullptr) != 0 || setresgid(plan.gid, plan.gid, plan.gid) != 0 ||
-        setresuid(plan.uid, plan.uid, plan.uid) != 0)
+    if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0 ||
+        syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0)
       goto failed;
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) goto failed;

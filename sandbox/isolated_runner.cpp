@@ -248,46 +248,59 @@ void IsolatedRunner::release_slot(int slot) {
 }
 
 Execution IsolatedRunner::run(const Program& program, const Limits& limits) {
-  Execution failed;
-  Fd source(make_memfd("source", program.source));
-  if (source.fd < 0) {
-    failed.detail = std::string("memfd_create: ") + std::strerror(errno);
-    return failed;
-  }
-  if (program.language == Language::kPython) {
-    Step step;
-    step.argv = {config_.python, "-s", "-B", "main.py"};
-    step.files = {{source.fd, "main.py", 0644}};
-    step.limits = &limits;
-    step.stdin_text = &program.stdin_text;
-    return run_step(step);
-  }
-  // C++: compile in its own sandbox (the compiler reads model-written code too),
-  // the binary comes back through a memfd and runs in a fresh sandbox.
-  Fd binary(memfd_create("binary", MFD_CLOEXEC));
+  std::vector<Execution> out = run_inputs(program, {program.stdin_text}, limits, nullptr);
+  return out.front();
+}
+
+Execution IsolatedRunner::compile(int source_fd, int binary_fd) {
+  // The compiler reads model-written code too: it runs in its own sandbox and
+  // the binary comes back through a memfd.
   const std::string no_input;
   Step compile;
   compile.argv = {config_.cxx};
   compile.argv.insert(compile.argv.end(), config_.cxx_flags.begin(), config_.cxx_flags.end());
   compile.argv.insert(compile.argv.end(), {"-o", "main", "main.cpp"});
-  compile.files = {{source.fd, "main.cpp", 0644}};
+  compile.files = {{source_fd, "main.cpp", 0644}};
   compile.limits = &config_.compile_limits;
   compile.stdin_text = &no_input;
-  compile.out_fd = binary.fd;
+  compile.out_fd = binary_fd;
   compile.out_name = "main";
   Execution built = run_step(compile);
-  if (built.verdict == Verdict::kSandboxError) return built;
-  if (built.verdict != Verdict::kOk) {
-    built.detail = "compile: " + std::string(verdict_name(built.verdict)) + (built.detail.empty() ? "" : ": " + built.detail);
-    built.verdict = Verdict::kCompileError;
-    return built;
+  if (built.verdict == Verdict::kSandboxError || built.verdict == Verdict::kOk) return built;
+  built.detail = "compile: " + std::string(verdict_name(built.verdict)) + (built.detail.empty() ? "" : ": " + built.detail);
+  built.verdict = Verdict::kCompileError;
+  return built;
+}
+
+std::vector<Execution> IsolatedRunner::run_inputs(const Program& program, const std::vector<std::string>& inputs,
+                                                  const Limits& limits,
+                                                  const std::function<bool(const Execution&, size_t)>& keep_going) {
+  std::vector<Execution> out;
+  Fd source(make_memfd("source", program.source));
+  Fd binary(program.language == Language::kCpp ? memfd_create("binary", MFD_CLOEXEC) : -1);
+  if (source.fd < 0 || (program.language == Language::kCpp && binary.fd < 0)) {
+    Execution failed;
+    failed.detail = std::string("memfd_create: ") + std::strerror(errno);
+    return {failed};
   }
-  Step run;
-  run.argv = {"{work}/main"};
-  run.files = {{binary.fd, "main", 0755}};
-  run.limits = &limits;
-  run.stdin_text = &program.stdin_text;
-  return run_step(run);
+  Step step;
+  step.limits = &limits;
+  if (program.language == Language::kPython) {
+    step.argv = {config_.python, "-s", "-B", "main.py"};
+    step.files = {{source.fd, "main.py", 0644}};
+  } else {
+    Execution built = compile(source.fd, binary.fd);
+    if (built.verdict != Verdict::kOk) return {built};
+    step.argv = {"{work}/main"};
+    step.files = {{binary.fd, "main", 0755}};
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    step.stdin_text = &inputs[i];
+    out.push_back(run_step(step));
+    if (out.back().verdict == Verdict::kSandboxError) break;
+    if (keep_going && !keep_going(out.back(), i)) break;
+  }
+  return out;
 }
 
 Execution IsolatedRunner::run_step(const Step& step) {

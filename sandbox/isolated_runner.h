@@ -20,6 +20,8 @@ class IsolatedRunner : public Runner {
   // `plan` must have a tier (plan.tier non-empty); make_runner checks the refusal.
   IsolatedRunner(SandboxConfig config, SandboxPlan plan);
   Execution run(const Program& program, const Limits& limits) override;
+  std::vector<Execution> run_inputs(const Program& program, const std::vector<std::string>& inputs, const Limits& limits,
+                                    const std::function<bool(const Execution&, size_t)>& keep_going) override;
   const SandboxPlan& plan() const override { return plan_; }
 
  private:
@@ -38,6 +40,8 @@ class IsolatedRunner : public Runner {
   };
 
   Execution run_step(const Step& step);
+  // Compiles C++ `source_fd` into `binary_fd`; kOk or the failed execution (kCompileError, kSandboxError).
+  Execution compile(int source_fd, int binary_fd);
   void prepare_root();
   std::vector<internal::Rlimit> rlimits(const Limits& limits) const;
   int acquire_slot();

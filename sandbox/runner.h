@@ -8,7 +8,10 @@
 // tests of callers may fake it. run() is thread-safe: a pool calls it from many threads.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "sandbox/doctor.h"
 #include "sandbox/execution.h"
@@ -24,6 +27,12 @@ class Runner {
   // Runs `program` (compiling it first for C++) under `limits`. Never throws for
   // anything the program does; a failure of the sandbox is Verdict::kSandboxError.
   virtual Execution run(const Program& program, const Limits& limits) = 0;
+  // Runs `program` once per input, in order (a C++ program is compiled once);
+  // stops after the first execution for which keep_going(execution, index) is
+  // false. A compile or sandbox failure is returned as the single execution.
+  virtual std::vector<Execution> run_inputs(const Program& program, const std::vector<std::string>& inputs,
+                                            const Limits& limits,
+                                            const std::function<bool(const Execution&, size_t)>& keep_going = nullptr);
   // The tier and layers in use (what `grpo sandbox doctor` prints).
   virtual const SandboxPlan& plan() const = 0;
 };

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -157,7 +158,7 @@ bool contains(const std::string& text, const char* needle) { return text.find(ne
 
 IsolatedRunner::IsolatedRunner(SandboxConfig config, SandboxPlan plan)
     : config_(std::move(config)), plan_(std::move(plan)), namespaces_(plan_.tier == "namespace"),
-      scratch_(scratch_root(config_)), slots_(kMaxSlots, false) {
+      scratch_(scratch_root(config_)), slot_fds_(kMaxSlots, -1) {
   if (plan_.tier.empty()) throw Error("sandbox: no isolation tier can run here: " + plan_.refusal);
   std::error_code ec;
   std::filesystem::create_directories(scratch_, ec);
@@ -231,20 +232,28 @@ std::vector<internal::Rlimit> IsolatedRunner::rlimits(const Limits& l) const {
   };
 }
 
+// Slots (and so Landlock-tier uids) are unique across processes: each is an
+// flock()ed file in the scratch directory, held for the run.
 int IsolatedRunner::acquire_slot() {
   std::lock_guard<std::mutex> lock(slots_mutex_);
   for (int i = 0; i < kMaxSlots; ++i) {
-    if (!slots_[i]) {
-      slots_[i] = true;
+    if (slot_fds_[i] >= 0) continue;
+    std::string path = scratch_ + "/slot-" + std::to_string(i) + ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      slot_fds_[i] = fd;
       return i;
     }
+    ::close(fd);
   }
-  throw Error("sandbox: more than " + std::to_string(kMaxSlots) + " concurrent Landlock-tier runs");
+  throw Error("sandbox: no free Landlock-tier slot among " + std::to_string(kMaxSlots) + " in " + scratch_);
 }
 
 void IsolatedRunner::release_slot(int slot) {
   std::lock_guard<std::mutex> lock(slots_mutex_);
-  slots_[slot] = false;
+  ::close(slot_fds_[slot]);
+  slot_fds_[slot] = -1;
 }
 
 Execution IsolatedRunner::run(const Program& program, const Limits& limits) {

@@ -54,7 +54,7 @@ class IsolatedRunner : public Runner {
   internal::LaunchPlan base_;  // the parts every run shares
   std::atomic<int64_t> next_run_{0};
   std::mutex slots_mutex_;
-  std::vector<bool> slots_;  // GUARDED_BY(slots_mutex_): Landlock tier uids in use
+  std::vector<int> slot_fds_;  // GUARDED_BY(slots_mutex_): held slot lock files, -1 when free
 };
 
 }  // namespace grpo::sandbox

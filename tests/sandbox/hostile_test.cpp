@@ -1,6 +1,7 @@
 // The hostile-program suite: each program attacks the sandbox or the host; each
 // test asserts the verdict and that the host is unharmed afterwards (no process
-// of the sandbox uids left, host files untouched). Runs on both tiers: the
+// left: the test process is a subreaper, so even escaped ones would be its
+// descendants; host files untouched). Runs on both tiers: the
 // namespace tier and the weaker Landlock tier (forced here even though this
 // host allows namespaces, so CI covers both).
 #include <gtest/gtest.h>
@@ -22,11 +23,12 @@ namespace {
 class HostileTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    adopt_orphans();
     canary_ = dir_.file("canary.txt");
     grpo::testing::write_file(canary_, "host data");
   }
   void TearDown() override {
-    EXPECT_EQ(sandbox_uid_processes(), 0) << "a sandboxed process outlived its run";
+    EXPECT_EQ(live_descendants(), 0) << "a sandboxed process outlived its run";
     EXPECT_EQ(grpo::testing::read_file(canary_), "host data");
   }
   Execution run(const std::string& source, const Limits& limits = short_limits()) {

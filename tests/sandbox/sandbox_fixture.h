@@ -45,7 +45,10 @@ inline Execution run_python(const std::string& tier, const std::string& source, 
   return shared_runner(tier).run({Language::kPython, source, input}, limits);
 }
 
-// Number of host processes whose real uid is one of the sandbox's (62000 .. 62000+1024).
-int sandbox_uid_processes();
+// Makes this test process a child subreaper (once), so every process a run
+// leaves behind (even one that escaped with setsid) becomes our descendant.
+void adopt_orphans();
+// Live (non-zombie) descendants of this test process: after a run there must be none.
+int live_descendants();
 
 }  // namespace grpo::sandbox::testing

@@ -15,6 +15,12 @@
 // Placeholders: {name} is a row field (the question is "prompt"); "{{" and "}}"
 // are literal braces; a brace not followed by an identifier and "}" is text
 // (so "\boxed{}" needs no escaping). Immutable and thread-safe after construction.
+//
+// DEVIATION: chatml inserts no default system message (Qwen3's behaviour;
+// Qwen2.5's template would add "You are Qwen, created by Alibaba Cloud...") and
+// keeps assistant history verbatim (Qwen3's template strips earlier turns'
+// <think> blocks; DeepSeek-R1's keeps only the text after </think>). Training
+// prompts are single-turn, where the outputs equal the HF templates'.
 #pragma once
 
 #include <cstdint>

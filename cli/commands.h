@@ -12,6 +12,7 @@ namespace grpo::cli {
 
 void add_config_command(CLI::App& root);
 void add_version_command(CLI::App& root);
+void add_report_command(CLI::App& root);
 void add_sandbox_command(CLI::App& root);
 void add_tokenizer_command(CLI::App& root);
 

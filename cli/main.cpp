@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
 
   grpo::cli::add_config_command(app);
   grpo::cli::add_version_command(app);
+  grpo::cli::add_report_command(app);
   grpo::cli::add_sandbox_command(app);
   grpo::cli::add_tokenizer_command(app);
 

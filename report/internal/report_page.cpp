@@ -485,7 +485,17 @@ const char* report_page_tail() {
       shown = 0;
       page();
     }
-    for (const c of [stepSel, finSel, rmin, rmax, search, sort]) c.addEventListener('input', apply);
+    // Filters live in the URL fragment too (#step=60&rmin=1&q=think), so a
+    // filtered view can be shared as a link.
+    const controls = { step: stepSel, finish: finSel, rmin, rmax, q: search, sort };
+    const initial = new URLSearchParams(location.hash.slice(1));
+    for (const k in controls) if (initial.has(k)) controls[k].value = initial.get(k);
+    function remember() {
+      const p = new URLSearchParams();
+      for (const k in controls) if (controls[k].value !== '' && !(k === 'sort' && controls[k].value === 'step')) p.set(k, controls[k].value);
+      history.replaceState(null, '', '#' + p.toString());
+    }
+    for (const c of Object.values(controls)) c.addEventListener('input', () => { apply(); remember(); });
     more.addEventListener('click', page);
     apply();
   }

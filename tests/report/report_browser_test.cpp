@@ -1,7 +1,8 @@
 // End to end in a real browser: headless Chromium (Debian's `chromium`,
 // installed by scripts/setup.sh) loads a report of a realistic fake run,
 // runs its script, and we check the resulting DOM: every planned chart drawn
-// with non-empty geometry, the sample browser filled, hostile text inert.
+// with non-empty geometry, the sample browser filled and filtered (by step and
+// reward, from the URL fragment), hostile text inert.
 // The page and a screenshot stay in the build tree as artifacts:
 // <build>/tests/report/report_artifacts/{fake_run_report.html,fake_run_report.png}.
 #include <gtest/gtest.h>
@@ -103,6 +104,16 @@ TEST(ReportBrowserTest, ChromiumDrawsEveryChartAndTheSampleBrowser) {
   EXPECT_EQ(dom.out.find("<b id=\"injected\""), std::string::npos);
   EXPECT_EQ(dom.out.find("<img src=\"x\""), std::string::npos);
   EXPECT_NE(dom.out.find("&lt;b id=\"injected\"&gt;"), std::string::npos);
+
+  // Filters from the URL fragment, as a shared link would carry them.
+  size_t want = 0;
+  for (const SampleRecord& x : store.samples(60)) want += x.reward >= 2.0;
+  ASSERT_GT(want, 0u);
+  auto filtered = run_chromium(d.file("profile"), "--virtual-time-budget=10000 --dump-dom", url + "#step=60&rmin=2");
+  ASSERT_EQ(filtered.exit_code, 0) << filtered.err;
+  EXPECT_NE(filtered.out.find(std::to_string(want) + " of 961 samples match; showing " + std::to_string(want)),
+            std::string::npos);
+  EXPECT_EQ(filtered.out.find("<b>step 59</b>"), std::string::npos);
 
   auto shot = run_chromium(d.file("profile"), "--window-size=1400,2600 --virtual-time-budget=10000 --screenshot=" + shell_quote(png), url);
   ASSERT_EQ(shot.exit_code, 0) << shot.err;

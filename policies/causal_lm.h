@@ -29,12 +29,10 @@
 
 #include "policies/kv_cache.h"
 #include "policies/model_config.h"
+#include "policies/model_layers.h"
 
 namespace grpo::policies {
 
-namespace detail {
-class DecoderLayerImpl;
-}
 
 struct LoadOptions {
   torch::Device device = torch::kCPU;
@@ -69,7 +67,7 @@ class CausalLM : public torch::nn::Module {
 
   explicit CausalLM(const ModelConfig& config, bool with_mtp = false);
   const ModelConfig& config() const { return config_; }
-  bool has_mtp() const { return !mtp_.empty(); }
+  bool has_mtp() const { return has_mtp_; }
 
   // logits [B,T,V] fp32.
   //  tokens     [B,T] int64
@@ -124,18 +122,23 @@ class CausalLM : public torch::nn::Module {
   // Every checkpoint tensor (parameters + persistent buffers) by HF name.
   std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors() const;
 
+ // With a cache, MLA uses the weight-absorbed attention (default). false =
+  // expand the cached latent through kv_b_proj (the naive form; for tests).
+  void set_mla_absorbed(bool absorbed) { mla_absorbed_ = absorbed; }
+
  private:
-  friend class detail::DecoderLayerImpl;
   torch::Tensor run_layers(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                            const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
+  detail::ForwardContext make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
+                                      const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
 
   ModelConfig config_;
-  torch::nn::Module* model_ = nullptr;  // "model" submodule (embed_tokens, layers, norm)
-  torch::nn::Embedding embed_{nullptr};
-  torch::nn::ModuleList layers_{nullptr};
-  torch::Tensor norm_weight_;
+  detail::Backbone model_{nullptr};  // "model": embed_tokens, layers, norm
   torch::nn::Linear lm_head_{nullptr};  // null when tied
-  std::vector<std::shared_ptr<torch::nn::Module>> mtp_;
+  torch::Tensor inv_freq_;
+  double rope_amplitude_ = 1.0;
+  bool mla_absorbed_ = true;
+  bool has_mtp_ = false;
   double seq_balance_alpha_ = 0.0;
   torch::Tensor balance_loss_;
 };

@@ -1,0 +1,230 @@
+// causal_lm.cpp: CausalLM construction, forward (with and without a KV
+// cache), MTP and the MoE load-balancing hooks.
+#include "policies/causal_lm.h"
+
+#include "core/error.h"
+
+namespace grpo::policies {
+
+torch::Tensor positions_from_mask(const torch::Tensor& attention_mask) {
+  return (attention_mask.to(torch::kLong).cumsum(-1) - 1).clamp_min(0);
+}
+
+CausalLM::CausalLM(const ModelConfig& config, bool with_mtp) : config_(config) {
+  config_.validate("model config");
+  has_mtp_ = with_mtp && config_.num_nextn_predict_layers > 0;
+  model_ = register_module("model", detail::Backbone(config_, has_mtp_));
+  if (!config_.tie_word_embeddings)
+    lm_head_ = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(config_.hidden_size, config_.vocab_size).bias(false)));
+  auto [inv, amp] = detail::rope_inv_freq(config_);
+  inv_freq_ = inv;  // fp32 on CPU; not a buffer, so .to(bf16) cannot round it
+  rope_amplitude_ = amp;
+}
+
+std::shared_ptr<CausalLM> CausalLM::create(const ModelConfig& config, uint64_t seed, bool with_mtp) {
+  auto m = std::make_shared<CausalLM>(config, with_mtp);
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double std = config.initializer_range;
+  for (auto& item : m->named_parameters()) {
+    const std::string& name = item.key();
+    torch::Tensor& p = item.value();
+    bool is_norm = name.find("norm.weight") != std::string::npos || name.find("layernorm.weight") != std::string::npos;
+    bool is_bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    if (is_norm) p.fill_(1.0);
+    else if (is_bias) p.zero_();
+    else p.copy_(at::normal(0.0, std, p.sizes(), gen));
+  }
+  // The MTP block shares embedding and head values with the main model.
+  if (m->has_mtp()) {
+    for (int64_t l = config.num_hidden_layers; l < static_cast<int64_t>(m->model_->layer_list.size()); ++l) {
+      auto& layer = m->model_->layer_list[l];
+      layer->embed_tokens->weight.copy_(m->model_->embed_tokens->weight);
+      layer->head->weight.copy_(m->lm_head_weight());
+    }
+  }
+  return m;
+}
+
+std::shared_ptr<CausalLM> CausalLM::clone_model() const {
+  auto m = std::make_shared<CausalLM>(config_, has_mtp_);
+  torch::NoGradGuard no_grad;
+  auto src_params = named_parameters();
+  auto src_buffers = named_buffers();
+  torch::Tensor any = src_params.begin()->value();
+  m->to(any.device(), any.scalar_type());
+  for (auto& item : m->named_parameters()) item.value().copy_(src_params[item.key()]);
+  for (auto& item : m->named_buffers()) item.value().set_data(src_buffers[item.key()].clone());
+  m->mla_absorbed_ = mla_absorbed_;
+  m->seq_balance_alpha_ = seq_balance_alpha_;
+  m->train(is_training());
+  return m;
+}
+
+torch::Tensor CausalLM::lm_head_weight() const {
+  return lm_head_ ? lm_head_->weight : model_->embed_tokens->weight;
+}
+
+detail::ForwardContext CausalLM::make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
+                                              const torch::Tensor& mask, const std::vector<int64_t>& slots_in) {
+  detail::ForwardContext ctx;
+  const int64_t B = positions.size(0);
+  const torch::Device dev = model_->embed_tokens->weight.device();
+  torch::Tensor angles = positions.to(dev, torch::kFloat).unsqueeze(-1) * inv_freq_.to(dev);  // [B,T,rot/2]
+  ctx.cos = angles.cos() * rope_amplitude_;
+  ctx.sin = angles.sin() * rope_amplitude_;
+  ctx.mla_absorbed = mla_absorbed_;
+  ctx.balance_alpha = is_training() ? seq_balance_alpha_ : 0.0;
+  if (mask.defined()) ctx.token_mask = mask.to(dev).to(torch::kBool);
+  if (!cache) {
+    ctx.key_len = T;
+    torch::Tensor causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(dev)).tril();
+    ctx.allowed = causal.view({1, 1, T, T});
+    if (mask.defined()) ctx.allowed = ctx.allowed.logical_and(ctx.token_mask.view({B, 1, 1, T}));
+    else ctx.allowed = ctx.allowed.expand({B, 1, T, T});
+    return ctx;
+  }
+  ctx.cache = cache;
+  ctx.slots = slots_in;
+  if (ctx.slots.empty())
+    for (int64_t b = 0; b < B; ++b) ctx.slots.push_back(b);
+  if (static_cast<int64_t>(ctx.slots.size()) != B)
+    throw Error("CausalLM::forward: " + std::to_string(ctx.slots.size()) + " cache slots for a batch of " + std::to_string(B) + " rows");
+  cache->check_capacity(ctx.slots, T);
+  int64_t max_start = 0;
+  for (int64_t s : ctx.slots) {
+    ctx.starts.push_back(cache->length(s));
+    max_start = std::max(max_start, cache->length(s));
+  }
+  ctx.key_len = max_start + T;
+  ctx.slot_index = torch::tensor(ctx.slots, torch::kLong).to(dev);
+  torch::Tensor starts = torch::tensor(ctx.starts, torch::kLong).to(dev).view({B, 1, 1, 1});
+  torch::Tensor i = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(dev)).view({1, 1, T, 1});
+  torch::Tensor j = torch::arange(ctx.key_len, torch::TensorOptions().dtype(torch::kLong).device(dev)).view({1, 1, 1, ctx.key_len});
+  ctx.allowed = j <= (starts + i);  // [B,1,T,Tk]; right padding makes padded keys unreachable for real queries
+  return ctx;
+}
+
+torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Tensor& positions_in, KvCache* cache,
+                                   const torch::Tensor& mask, const std::vector<int64_t>& slots) {
+  if (tokens.dim() != 2) throw Error("CausalLM::forward: tokens must be [B,T] int64, got " + std::to_string(tokens.dim()) + " dims");
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  const torch::Device dev = model_->embed_tokens->weight.device();
+  torch::Tensor positions = positions_in;
+  if (!positions.defined()) {
+    if (cache) {
+      std::vector<int64_t> s = slots;
+      if (s.empty())
+        for (int64_t b = 0; b < B; ++b) s.push_back(b);
+      std::vector<int64_t> starts;
+      for (int64_t x : s) starts.push_back(cache->length(x));
+      positions = torch::tensor(starts, torch::kLong).view({B, 1}) + torch::arange(T, torch::kLong).view({1, T});
+    } else if (mask.defined()) {
+      positions = positions_from_mask(mask);
+    } else {
+      positions = torch::arange(T, torch::kLong).view({1, T}).expand({B, T});
+    }
+  }
+  detail::ForwardContext ctx = make_context(positions, T, cache, mask, slots);
+  torch::Tensor x = model_->embed_tokens(tokens.to(dev));
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) x = model_->layer_list[l](x, ctx);
+  if (cache) {
+    std::vector<int64_t> fresh(B, T);
+    if (mask.defined()) {
+      torch::Tensor n = mask.to(torch::kLong).sum(1).to(torch::kCPU);
+      for (int64_t b = 0; b < B; ++b) fresh[b] = n[b].item<int64_t>();
+    }
+    cache->advance(ctx.slots, fresh);
+  }
+  if (ctx.balance_alpha > 0) balance_loss_ = ctx.balance_loss;
+  return model_->norm(x);
+}
+
+torch::Tensor CausalLM::hidden_states(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                                      const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
+  return run_layers(tokens, positions, cache, attention_mask, slots);
+}
+
+torch::Tensor CausalLM::forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                                const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
+  torch::Tensor h = run_layers(tokens, positions, cache, attention_mask, slots);
+  torch::Tensor logits = lm_head_ ? lm_head_(h) : torch::matmul(h, model_->embed_tokens->weight.t());
+  return logits.to(torch::kFloat);
+}
+
+// ---------------------------------------------------------------- MTP
+torch::Tensor CausalLM::mtp_logits(const torch::Tensor& hidden, const torch::Tensor& next_tokens, const torch::Tensor& positions,
+                                   const torch::Tensor& attention_mask) {
+  if (!has_mtp_) throw Error("CausalLM::mtp_logits: the model has no MTP module (load with with_mtp and a checkpoint with num_nextn_predict_layers > 0)");
+  auto& layer = model_->layer_list[config_.num_hidden_layers];
+  const int64_t B = next_tokens.size(0), T = next_tokens.size(1);
+  torch::Tensor pos = positions.defined() ? positions
+                                          : (attention_mask.defined() ? positions_from_mask(attention_mask)
+                                                                      : torch::arange(T, torch::kLong).view({1, T}).expand({B, T}));
+  detail::ForwardContext ctx = make_context(pos, T, nullptr, attention_mask, {});
+  // [enorm(embedding), hnorm(hidden)]: embedding half first (vLLM/SGLang order).
+  torch::Tensor e = layer->enorm(layer->embed_tokens(next_tokens.to(model_->embed_tokens->weight.device())));
+  torch::Tensor x = layer->eh_proj(torch::cat({e, layer->hnorm(hidden)}, -1));
+  x = layer->forward(x, ctx);
+  return layer->head(layer->head_norm(x)).to(torch::kFloat);
+}
+
+torch::Tensor CausalLM::mtp_loss(const torch::Tensor& tokens, const torch::Tensor& mask) {
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  if (T < 3) return torch::zeros({}, torch::kFloat);
+  torch::Tensor h = hidden_states(tokens, positions_from_mask(mask), nullptr, mask);
+  torch::Tensor zeros = torch::zeros({B, 1}, tokens.options());
+  torch::Tensor next = torch::cat({tokens.narrow(1, 1, T - 1), zeros}, 1);
+  torch::Tensor target = torch::cat({tokens.narrow(1, 2, T - 2), zeros, zeros}, 1);
+  torch::Tensor m = mask.to(torch::kFloat);
+  torch::Tensor zf = torch::zeros({B, 1}, m.options());
+  torch::Tensor valid = m * torch::cat({m.narrow(1, 1, T - 1), zf}, 1) * torch::cat({m.narrow(1, 2, T - 2), zf, zf}, 1);
+  torch::Tensor logits = mtp_logits(h, next, positions_from_mask(mask), mask);
+  torch::Tensor logp = logits.log_softmax(-1).gather(-1, target.unsqueeze(-1).to(logits.device())).squeeze(-1);
+  valid = valid.to(logp.device());
+  return -(logp * valid).sum() / valid.sum().clamp_min(1.0);
+}
+
+// ---------------------------------------------------------------- load balancing
+std::vector<int64_t> CausalLM::moe_layer_indices() const {
+  std::vector<int64_t> out;
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
+    if (config_.is_moe_layer(l)) out.push_back(l);
+  return out;
+}
+
+std::vector<torch::Tensor> CausalLM::expert_load_counts() const {
+  std::vector<torch::Tensor> out;
+  for (int64_t l : moe_layer_indices()) out.push_back(model_->layer_list[l]->moe->load_counts);
+  return out;
+}
+
+void CausalLM::reset_expert_load_counts() {
+  for (int64_t l : moe_layer_indices()) {
+    auto& moe = model_->layer_list[l]->moe;
+    moe->load_counts = torch::zeros_like(moe->load_counts);
+  }
+}
+
+void CausalLM::update_routing_bias(double gamma) {
+  torch::NoGradGuard no_grad;
+  for (int64_t l : moe_layer_indices()) {
+    auto& moe = model_->layer_list[l]->moe;
+    torch::Tensor& bias = moe->gate->e_score_correction_bias;
+    if (!bias.defined()) continue;  // softmax (V2) routers have no bias
+    torch::Tensor load = moe->load_counts.to(bias.device(), torch::kFloat);
+    // b_i += gamma * sign(mean(load) - load_i): overloaded experts become less attractive.
+    bias.add_(gamma * torch::sign(load.mean() - load));
+  }
+  reset_expert_load_counts();
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> CausalLM::checkpoint_tensors() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : named_parameters()) out.emplace_back(item.key(), item.value());
+  for (const auto& item : named_buffers())
+    if (item.key() != "rotary_inv_freq") out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+}  // namespace grpo::policies

@@ -12,6 +12,8 @@ namespace grpo::cli {
 
 void add_config_command(CLI::App& root);
 void add_version_command(CLI::App& root);
+void add_rollout_worker_command(CLI::App& root);
+void add_generate_command(CLI::App& root);
 void add_report_command(CLI::App& root);
 void add_sandbox_command(CLI::App& root);
 void add_tokenizer_command(CLI::App& root);

@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
 
   grpo::cli::add_config_command(app);
   grpo::cli::add_version_command(app);
+  grpo::cli::add_rollout_worker_command(app);
+  grpo::cli::add_generate_command(app);
   grpo::cli::add_report_command(app);
   grpo::cli::add_sandbox_command(app);
   grpo::cli::add_tokenizer_command(app);

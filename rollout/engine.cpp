@@ -108,7 +108,7 @@ class GenerationRun {
     auto tokens = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_);    // [1, P]
     auto positions = torch::arange(p, torch::kInt64).unsqueeze(0).to(device_);  // [1, P]
     auto logits = model_.forward(tokens, positions, &cache_, {}, {slot});       // [1, P, V]
-    group.last_logits = logits[0][p - 1];
+    group.last_logits = logits[0][p - 1].clone();  // [V]; frees the [1, P, V] prefill logits
     group.prefix_slot = slot;
     stats_.prefills++;
     stats_.prefill_tokens += p;

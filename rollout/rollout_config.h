@@ -18,9 +18,15 @@ struct RolloutConfig {
   int top_k = 0;
   double min_p = 0.0;
   std::vector<std::string> stop_strings;
+  bool include_stop_string = false;
   // --- who samples it
   int workers = 1;
   int64_t kv_budget_tokens = 65536;
+  int max_slots = 64;
+  std::string bind = "tcp://127.0.0.1:*";
+  double heartbeat_timeout_s = 30.0;
+  std::string curve_server_key_file;
+  std::vector<std::string> curve_authorized_keys;
 
   template <class V> void fields(V& v) {
     v.field("num_generations", num_generations, "Completions per prompt: the group size G of GRPO (TRL default 8).");
@@ -30,8 +36,14 @@ struct RolloutConfig {
     v.field("top_k", top_k, "Sample among the k most likely tokens; 0 disables.");
     v.field("min_p", min_p, "Drop tokens less likely than min_p times the most likely one; 0 disables.");
     v.field("stop_strings", stop_strings, "Strings that end a completion; cut from text and ids.");
+    v.field("include_stop_string", include_stop_string, "Keep the stop string in the completion (e.g. so a format reward sees the closing tag).");
     v.field("workers", workers, "Rollout worker processes `grpo train` spawns; 0 generates in the trainer process (no weight copies).");
     v.field("kv_budget_tokens", kv_budget_tokens, "Tokens of KV cache a worker may hold at once; bounds its memory.");
+    v.field("max_slots", max_slots, "Sequences a worker decodes together (its decode batch).");
+    v.field("bind", bind, "Endpoint the orchestrator binds for workers (tcp://HOST:PORT, * = any port, or ipc://PATH); beyond loopback needs CURVE keys.");
+    v.field("heartbeat_timeout_s", heartbeat_timeout_s, "A worker silent this long is dropped and its requests requeued.");
+    v.field("curve_server_key_file", curve_server_key_file, "CURVE key file of the orchestrator (public= / secret= lines; `grpo rollout-worker --keygen FILE`).");
+    v.field("curve_authorized_keys", curve_authorized_keys, "Public keys (Z85) of workers let in; empty = any worker knowing the server key.");
     v.check(num_generations >= 2, "num_generations", "must be >= 2: group-relative advantages need at least two completions");
     v.check(max_new_tokens >= 1, "max_new_tokens", "must be >= 1");
     v.check(temperature >= 0, "temperature", "must be >= 0 (0 = greedy)");

@@ -64,12 +64,13 @@ std::optional<WeightSet> WeightAssembler::begin(const WireMessage& m) {
   received_.assign(chunks, false);
   missing_ = chunks;
   version_ = version;
-  if (missing_ == 0) return chunk(WireMessage{});
+  if (missing_ == 0) return complete();
   return std::nullopt;
 }
 
 std::optional<WeightSet> WeightAssembler::chunk(const WireMessage& m) {
-  if (missing_ > 0) {
+  {
+    if (version_ < 0) throw ProtocolError(peer_, m.type, "chunk without a weights_begin; ignored");
     int64_t version = msg::get<int64_t>(m.fields, "version", peer_, m.type);
     int64_t index = msg::get<int64_t>(m.fields, "index", peer_, m.type);
     if (version != version_)
@@ -93,6 +94,10 @@ std::optional<WeightSet> WeightAssembler::chunk(const WireMessage& m) {
     received_[index] = true;
     if (--missing_ > 0) return std::nullopt;
   }
+  return complete();
+}
+
+WeightSet WeightAssembler::complete() {
   WeightSet set;
   set.version = version_;
   for (size_t i = 0; i < metas_.size(); ++i)

@@ -56,6 +56,7 @@ class WeightAssembler {
  private:
   std::optional<WeightSet> begin(const WireMessage& m);
   std::optional<WeightSet> chunk(const WireMessage& m);
+  WeightSet complete();
 
   std::string peer_;
   int64_t version_ = -1;  // in progress, -1 none

@@ -1,0 +1,123 @@
+// rollout_bench: generation speed of the rollout engine.
+//   BM_Engine_Decode/<model>/<batch>/<new>   tokens/s of Engine::generate: one
+//        prompt of 16 tokens, batch = G completions, `new` new tokens each (no
+//        stop). Counters: tok/s (generated tokens / wall time), GFLOP/s
+//        (2 x active parameters x generated tokens / time, attention ignored),
+//        peak_rss_MB, kv_MB (cache the engine allocated).
+//   BM_NoCache_Decode/<model>/<batch>/<new>  the same sampling with a full
+//        forward over the whole sequence at every step (no KV cache): the
+//        baseline the cache must beat, in the same run.
+// model 0 = deepseek_v3 tiny (MoE), 1 = qwen2 base50m (~50M dense).
+// Compare GFLOP/s with core_bench BM_Matmul_Fp32 (this machine's peak).
+// GRPO_BENCH_NEW_TOKENS overrides the 256 new tokens (for a quick run).
+// GRPO_BENCH_SAVE_DIR=dir saves the 50M checkpoint there (hf_compare.py reads it).
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+
+#include "core/torch_runtime.h"
+#include "policies/causal_lm.h"
+#include "rollout/engine.h"
+#include "rollout/sampler.h"
+
+namespace {
+
+using grpo::policies::CausalLM;
+using grpo::policies::ModelConfig;
+
+std::shared_ptr<CausalLM> bench_model(int which) {
+  static std::shared_ptr<CausalLM> cache[2];
+  if (!cache[which]) {
+    auto config = which == 0 ? ModelConfig::preset("deepseek_v3", "tiny") : ModelConfig::preset("qwen2", "base50m");
+    cache[which] = CausalLM::create(config, /*seed=*/1);
+    cache[which]->eval();
+    if (which == 1 && std::getenv("GRPO_BENCH_SAVE_DIR")) cache[which]->save_hf(std::getenv("GRPO_BENCH_SAVE_DIR"));
+  }
+  return cache[which];
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+int new_tokens(benchmark::State& state) {
+  const char* env = std::getenv("GRPO_BENCH_NEW_TOKENS");
+  return env ? std::atoi(env) : static_cast<int>(state.range(2));
+}
+
+std::vector<int64_t> prompt(int64_t vocab) {
+  std::vector<int64_t> p;
+  for (int i = 0; i < 16; ++i) p.push_back((i * 7919 + 13) % vocab);
+  return p;
+}
+
+void report(benchmark::State& state, const CausalLM& model, int64_t tokens_per_iter) {
+  double active = static_cast<double>(model.config().active_parameters_per_token());
+  state.counters["tok/s"] = benchmark::Counter(static_cast<double>(tokens_per_iter) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * active * tokens_per_iter * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["peak_rss_MB"] = peak_rss_mb();
+}
+
+void BM_Engine_Decode(benchmark::State& state) {
+  auto model = bench_model(static_cast<int>(state.range(0)));
+  int64_t batch = state.range(1);
+  int n = new_tokens(state);
+  grpo::rollout::GroupRequest r;
+  r.prompt_ids = prompt(model->config().vocab_size);
+  r.n = static_cast<int>(batch);
+  r.params.temperature = 1.0;
+  r.params.max_new_tokens = n;
+  grpo::rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + n)});
+  int64_t generated = 0;
+  for (auto _ : state) {
+    auto out = engine.generate({r});
+    generated = 0;
+    for (const auto& c : out[0].completions) generated += static_cast<int64_t>(c.ids.size());
+  }
+  report(state, *model, generated);
+  state.counters["kv_MB"] = static_cast<double>(engine.stats().cache_slots * engine.stats().cache_max_len *
+                                                model->config().kv_bytes_per_token(4)) / (1 << 20);
+}
+
+void BM_NoCache_Decode(benchmark::State& state) {
+  auto model = bench_model(static_cast<int>(state.range(0)));
+  int64_t batch = state.range(1);
+  int n = new_tokens(state);
+  torch::NoGradGuard no_grad;
+  auto p = prompt(model->config().vocab_size);
+  for (auto _ : state) {
+    auto seq = torch::tensor(p, torch::kInt64).unsqueeze(0).repeat({batch, 1});  // [B, T]
+    for (int step = 0; step < n; ++step) {
+      auto pos = torch::arange(seq.size(1), torch::kInt64).unsqueeze(0).expand_as(seq);
+      auto logits = model->forward(seq, pos).select(1, -1);  // [B, V]
+      std::vector<grpo::rollout::RowSampling> rows(batch, grpo::rollout::RowSampling{1.0, 0, 1.0, 0.0, 0, step});
+      for (int64_t i = 0; i < batch; ++i) rows[i].seed = grpo::rollout::sequence_seed(0, i);
+      auto s = grpo::rollout::sample_tokens(logits, rows);
+      seq = torch::cat({seq, s.tokens.unsqueeze(1)}, 1);
+    }
+  }
+  report(state, *model, batch * n);
+}
+
+}  // namespace
+
+BENCHMARK(BM_Engine_Decode)
+    ->ArgNames({"model", "batch", "new"})
+    ->ArgsProduct({{0, 1}, {1, 16, 64}, {256}})
+    ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK(BM_NoCache_Decode)
+    ->ArgNames({"model", "batch", "new"})
+    ->ArgsProduct({{0, 1}, {1, 16, 64}, {256}})
+    ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+
+int main(int argc, char** argv) {
+  grpo::ensure_passive_openmp(argc, argv);
+  grpo::configure_torch_threads();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

@@ -1,0 +1,210 @@
+// Rollout workers as real `grpo rollout-worker` processes talking to a
+// WorkerPool over ZeroMQ: weight sync, late joiners, fuzzing, a worker killed
+// mid-request, and CURVE keys.
+#include "rollout/worker_pool.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <random>
+
+#include "core/error.h"
+#include "core/wire_message.h"
+#include "policies/causal_lm.h"
+#include "rollout/engine.h"
+#include "rollout/messages.h"
+#include "tests/rollout/worker_process.h"
+#include "tests/support/test_env.h"
+
+namespace grpo::rollout {
+namespace {
+
+using testing::TempDir;
+using testing::WorkerProcess;
+
+constexpr double kWait = 120.0;  // generous bound for a loaded 2-core machine; never reached when things work
+
+policies::ModelConfig tiny_config() { return policies::ModelConfig::preset("qwen2", "tiny"); }
+
+std::shared_ptr<policies::CausalLM> model_with_seed(uint64_t seed) {
+  auto m = policies::CausalLM::create(tiny_config(), seed);
+  m->eval();
+  return m;
+}
+
+GroupRequest greedy_request(int64_t id) {
+  GroupRequest r;
+  r.id = id;
+  r.prompt_ids = {3, 1, 4, 1, 5};
+  r.n = 2;
+  r.params.temperature = 0;
+  r.params.max_new_tokens = 8;
+  return r;
+}
+
+// What the engine gives locally for the same request and weights.
+std::vector<int64_t> local_ids(uint64_t seed, const GroupRequest& r) {
+  Engine e(model_with_seed(seed), {});
+  return e.generate({r})[0].completions[0].ids;
+}
+
+WorkerPoolOptions pool_options(double heartbeat_timeout_s = 30.0) {
+  WorkerPoolOptions o;
+  o.bind = "tcp://127.0.0.1:*";
+  o.model_config_json = tiny_config().to_json();
+  o.heartbeat_timeout_s = heartbeat_timeout_s;
+  o.chunk_bytes = 64 << 10;  // several chunks for the tiny model
+  return o;
+}
+
+bool has_worker_at(const PoolSnapshot& s, const std::string& name, int64_t version) {
+  for (const auto& w : s.workers)
+    if (w.name == name && w.version == version) return true;
+  return false;
+}
+
+const WorkerInfo* find_worker(const PoolSnapshot& s, const std::string& name) {
+  for (const auto& w : s.workers)
+    if (w.name == name) return &w;
+  return nullptr;
+}
+
+TEST(WorkerTest, NewVersionIsSyncedAndLateJoinerGetsOnlyTheNewest) {
+  TempDir dir;
+  WorkerPool pool(pool_options());
+  WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "a", 1); }, kWait)) << testing::read_file(dir.file("a.log"));
+  pool.submit(greedy_request(10));
+  auto r1 = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r1.id, 10);
+  EXPECT_EQ(r1.weight_version, 1);
+  EXPECT_EQ(r1.completions[0].ids, local_ids(1, greedy_request(10)));
+
+  pool.publish_weights(2, model_with_seed(2)->checkpoint_tensors());
+  pool.submit(greedy_request(11));  // dispatched with min_version 2: never answered with version 1
+  auto r2 = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r2.weight_version, 2);
+  EXPECT_EQ(r2.completions[0].ids, local_ids(2, greedy_request(11)));
+
+  WorkerProcess b({"--connect", pool.endpoint(), "--name", "b", "--heartbeat-s", "0.1"}, dir.file("b.log"));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "b", 2); }, kWait)) << testing::read_file(dir.file("b.log"));
+  auto s = pool.snapshot();
+  EXPECT_EQ(find_worker(s, "b")->applied_versions, std::vector<int64_t>{2});
+  EXPECT_EQ(find_worker(s, "a")->applied_versions, (std::vector<int64_t>{1, 2}));
+}
+
+// Random multipart messages: garbage, mutations of valid messages, unknown
+// types, an old protocol version and well-formed messages with bad fields.
+std::vector<std::vector<std::string>> fuzz_messages(int count) {
+  std::mt19937 rng(7);
+  std::vector<std::vector<std::string>> out;
+  auto valid = encode_message(WireMessage{msg::kGenerate, {{"request_id", 1}, {"min_version", 0}, {"request", msg::request_to_json(greedy_request(1))}}, {"x"}});
+  for (int i = 0; i < count; ++i) {
+    std::vector<std::string> parts;
+    switch (i % 6) {
+      case 0: {
+        int n = 1 + rng() % 3;
+        for (int k = 0; k < n; ++k) {
+          std::string f(rng() % 100, '\0');
+          for (char& c : f) c = static_cast<char>(rng());
+          parts.push_back(f);
+        }
+        break;
+      }
+      case 1:
+        parts = valid;
+        parts[rng() % parts.size()][0] ^= 0x5A;
+        break;
+      case 2: parts = encode_message(WireMessage{"teleport", {}, {}}); break;
+      case 3: {
+        parts = valid;
+        auto h = nlohmann::json::parse(parts[0]);
+        h["grpo"] = 0;
+        parts[0] = h.dump();
+        break;
+      }
+      case 4: parts = encode_message(WireMessage{msg::kWeightsChunk, {{"version", 99}, {"index", 0}, {"pieces", {{{"tensor", 0}, {"offset", 0}}}}}, {"zz"}}); break;
+      default: parts = encode_message(WireMessage{msg::kGenerate, {{"request_id", "seven"}}, {}}); break;
+    }
+    out.push_back(parts);
+  }
+  return out;
+}
+
+TEST(WorkerTest, MalformedMessagesAreRejectedAndTheWorkerKeepsServing) {
+  TempDir dir;
+  WorkerPool pool(pool_options());
+  WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "a", 1); }, kWait));
+  constexpr int kFuzz = 600;
+  for (const auto& parts : fuzz_messages(kFuzz)) pool.send_raw_to_workers(parts);
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { auto* w = find_worker(s, "a"); return w && w->rejected_by_worker >= kFuzz; }, kWait))
+      << testing::read_file(dir.file("a.log")).substr(0, 3000);
+  pool.submit(greedy_request(5));
+  auto r = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r.completions[0].ids, local_ids(1, greedy_request(5)));
+  EXPECT_NE(testing::read_file(dir.file("a.log")).find("rejected message"), std::string::npos);
+}
+
+TEST(WorkerTest, KilledWorkersRequestsAreRequeued) {
+  TempDir dir;
+  WorkerPool pool(pool_options(/*heartbeat_timeout_s=*/5.0));
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());
+  // `stuck` takes requests and never answers, like a worker mid-generation.
+  auto stuck = std::make_unique<WorkerProcess>(
+      std::vector<std::string>{"--connect", pool.endpoint(), "--name", "stuck", "--heartbeat-s", "0.1", "--credits", "4", "--test-hold-requests"},
+      dir.file("stuck.log"));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "stuck", 1); }, kWait));
+  for (int i = 0; i < 3; ++i) pool.submit(greedy_request(100 + i));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { auto* w = find_worker(s, "stuck"); return w && w->outstanding == 3; }, kWait));
+  stuck->kill_now();
+  WorkerProcess healthy({"--connect", pool.endpoint(), "--name", "healthy", "--heartbeat-s", "0.1"}, dir.file("healthy.log"));
+  auto results = pool.collect(3, kWait);
+  std::vector<int64_t> ids;
+  for (const auto& r : results) ids.push_back(r.id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<int64_t>{100, 101, 102}));
+  auto s = pool.snapshot();
+  EXPECT_EQ(s.requeued, 3);
+  EXPECT_EQ(s.dead_workers, 1);
+  EXPECT_EQ(results[0].completions[0].ids, local_ids(1, greedy_request(100)));
+}
+
+TEST(WorkerTest, WrongCurveKeyIsRefused) {
+  TempDir dir;
+  CurveKeyPair server = generate_curve_keypair(), good = generate_curve_keypair(), bad = generate_curve_keypair();
+  write_key_file(dir.file("server.key"), {server.public_key, ""});
+  write_key_file(dir.file("good.key"), good);
+  write_key_file(dir.file("bad.key"), bad);
+  auto o = pool_options();
+  o.server_keys = server;
+  o.authorized_keys = {good.public_key};
+  WorkerPool pool(o);
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());
+  WorkerProcess intruder({"--connect", pool.endpoint(), "--name", "intruder", "--server-key", dir.file("server.key"), "--key", dir.file("bad.key")},
+                         dir.file("intruder.log"));
+  WorkerProcess member({"--connect", pool.endpoint(), "--name", "member", "--server-key", server.public_key, "--key", dir.file("good.key")},
+                       dir.file("member.log"));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return s.refused_connections >= 1 && has_worker_at(s, "member", 1); }, kWait))
+      << testing::read_file(dir.file("member.log"));
+  pool.submit(greedy_request(1));
+  auto r = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r.completions[0].ids, local_ids(1, greedy_request(1)));
+  auto s = pool.snapshot();
+  ASSERT_EQ(s.workers.size(), 1u);
+  EXPECT_EQ(s.workers[0].name, "member");
+}
+
+TEST(WorkerPoolTest, BindingBeyondLoopbackNeedsCurveKeys) {
+  auto o = pool_options();
+  o.bind = "tcp://0.0.0.0:*";
+  EXPECT_THROW(WorkerPool pool(o), Error);
+  EXPECT_TRUE(is_loopback_endpoint("ipc:///tmp/x"));
+  EXPECT_TRUE(is_loopback_endpoint("tcp://127.0.0.1:5555"));
+  EXPECT_FALSE(is_loopback_endpoint("tcp://10.1.2.3:5555"));
+}
+
+}  // namespace
+}  // namespace grpo::rollout

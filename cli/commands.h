@@ -12,10 +12,13 @@ namespace grpo::cli {
 
 void add_config_command(CLI::App& root);
 void add_version_command(CLI::App& root);
+void add_sandbox_command(CLI::App& root);
 void add_rollout_worker_command(CLI::App& root);
 void add_generate_command(CLI::App& root);
-void add_report_command(CLI::App& root);
-void add_sandbox_command(CLI::App& root);
+void add_train_command(CLI::App& root);
+void add_data_command(CLI::App& root);
 void add_tokenizer_command(CLI::App& root);
+void add_model_command(CLI::App& root);
+void add_report_command(CLI::App& root);
 
 }  // namespace grpo::cli

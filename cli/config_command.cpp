@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/recipe.h"
+#include "train/recipe.h"
 
 namespace grpo::cli {
 

@@ -63,18 +63,23 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // root options (--log-level) may follow the subcommand
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "Least severe log level shown")
+  CLI::Option* log_option = app.add_option("--log-level", log_level, "Least severe log level shown (default: the recipe's run.log_level, else info)")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
-  app.parse_complete_callback([&] { grpo::log::set_level(grpo::log::parse_level(log_level)); });
+  app.parse_complete_callback([&] {
+    if (log_option->count() > 0) grpo::log::set_level_from_command_line(grpo::log::parse_level(log_level));
+  });
 
   grpo::cli::add_config_command(app);
   grpo::cli::add_version_command(app);
+  grpo::cli::add_sandbox_command(app);
   grpo::cli::add_rollout_worker_command(app);
   grpo::cli::add_generate_command(app);
-  grpo::cli::add_report_command(app);
-  grpo::cli::add_sandbox_command(app);
+  grpo::cli::add_train_command(app);
+  grpo::cli::add_data_command(app);
   grpo::cli::add_tokenizer_command(app);
+  grpo::cli::add_model_command(app);
+  grpo::cli::add_report_command(app);
 
   try {
     app.parse(argc, argv);

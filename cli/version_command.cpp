@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/version.h"
+#include "core/version.h"
 #include "core/torch_runtime.h"
 
 namespace grpo::cli {

@@ -56,10 +56,13 @@ function(grpo_test name)
   else()
     _grpo_target_common(${name} DEPS ${A_DEPS} grpo_test_support GTest::gtest_main GTest::gmock)
   endif()
+  # ENVIRONMENT is itself a list: escape its separators so that every
+  # variable, not just the first, reaches the tests.
+  string(REPLACE ";" "\\;" test_env "${GRPO_TEST_ENV};${A_ENV}")
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "${GRPO_TEST_ENV};${A_ENV}"
+    PROPERTIES ENVIRONMENT "${test_env}"
     TEST_PREFIX "${name}.")
 endfunction()
 

@@ -13,6 +13,7 @@ namespace grpo::log {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+std::atomic<bool> g_level_from_command_line{false};
 std::mutex g_mutex;
 FILE* g_file = nullptr;  // GUARDED_BY(g_mutex)
 std::set<std::string> g_warned;  // GUARDED_BY(g_mutex)
@@ -53,6 +54,11 @@ Level parse_level(const std::string& name) {
 
 void set_level(Level l) { g_level = static_cast<int>(l); }
 Level level() { return static_cast<Level>(g_level.load()); }
+void set_level_from_command_line(Level l) {
+  set_level(l);
+  g_level_from_command_line = true;
+}
+bool level_from_command_line() { return g_level_from_command_line; }
 bool enabled(Level l) { return static_cast<int>(l) >= g_level.load() && l != Level::kOff; }
 
 void set_file(const std::string& path) {

@@ -18,6 +18,10 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 Level parse_level(const std::string& name);
 void set_level(Level level);
 Level level();
+// Whether the level came from the command line (--log-level), which then
+// wins over a recipe's run.log_level.
+void set_level_from_command_line(Level level);
+bool level_from_command_line();
 bool enabled(Level level);
 
 // Also append every line to `path` (created if missing); "" stops it.

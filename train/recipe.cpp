@@ -1,4 +1,4 @@
-#include "cli/recipe.h"
+#include "train/recipe.h"
 
 #include <sstream>
 

@@ -1,0 +1,159 @@
+#include "train/rollout_backend.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "rollout/engine.h"
+#include "rollout/worker_pool.h"
+
+extern char** environ;
+
+namespace grpo::train {
+namespace {
+
+rollout::DecodeFn decoder_of(const policies::Tokenizer& tokenizer) {
+  return [&tokenizer](const std::vector<int64_t>& ids) {
+    return tokenizer.decode(std::vector<int32_t>(ids.begin(), ids.end()), /*skip_special_tokens=*/true);
+  };
+}
+
+rollout::EngineOptions engine_options(const rollout::RolloutConfig& c) {
+  rollout::EngineOptions o;
+  o.kv_budget_tokens = c.kv_budget_tokens;
+  return o;
+}
+
+class LocalRollout : public RolloutBackend {
+ public:
+  LocalRollout(const Recipe& recipe, const TrainComponents& c)
+      : engine_(c.policy, engine_options(recipe.rollout), decoder_of(*c.tokenizer)) {}
+  void publish(int64_t version) override { engine_.set_weight_version(version); }
+  std::vector<rollout::GroupResult> generate(const std::vector<rollout::GroupRequest>& requests) override {
+    // The learner trains the same module: generation must not record autograd
+    // graphs, and must not count MoE expert loads as training loads.
+    torch::NoGradGuard no_grad;
+    bool was_training = engine_.model().is_training();
+    engine_.model().eval();
+    auto out = engine_.generate(requests);
+    if (was_training) engine_.model().train();
+    return out;
+  }
+  std::string describe() const override { return "in-process engine"; }
+
+ private:
+  rollout::Engine engine_;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class WorkerRollout : public RolloutBackend {
+ public:
+  WorkerRollout(const Recipe& recipe, const TrainComponents& c, const std::string& run_path)
+      : policy_(c.policy), workers_(recipe.rollout.workers) {
+    rollout::WorkerPoolOptions o;
+    o.bind = "ipc://" + run_path + "/rollout.sock";
+    o.model_config_json = c.policy->config().to_json();
+    o.tokenizer_json = read_text(c.tokenizer->source());
+    o.engine = engine_options(recipe.rollout);
+    pool_ = std::make_unique<rollout::WorkerPool>(o);
+    for (int i = 0; i < workers_; ++i) pids_.push_back(spawn_worker(i));
+  }
+
+  ~WorkerRollout() override {
+    pool_.reset();  // tells the workers to shut down
+    for (pid_t pid : pids_) {
+      int status = 0;
+      // A worker that ignores shutdown for 5 s is killed: never leave orphans.
+      for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; ++i) usleep(100000);
+      if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+      }
+    }
+  }
+
+  void publish(int64_t version) override {
+    torch::NoGradGuard no_grad;
+    pool_->publish_weights(version, policy_->checkpoint_tensors());
+  }
+
+  std::vector<rollout::GroupResult> generate(const std::vector<rollout::GroupRequest>& requests) override {
+    respawn_dead_workers();
+    for (const auto& r : requests) pool_->submit(r);
+    std::vector<rollout::GroupResult> got;
+    while (got.size() < requests.size()) {
+      auto r = pool_->next_result(/*timeout_s=*/1.0);
+      if (r) got.push_back(std::move(*r));
+      respawn_dead_workers();
+    }
+    // Results arrive in completion order; callers want request order.
+    std::vector<rollout::GroupResult> ordered;
+    for (const auto& req : requests) {
+      auto it = std::find_if(got.begin(), got.end(), [&](const rollout::GroupResult& g) { return g.id == req.id; });
+      if (it == got.end()) throw Error("rollout: no result for request " + std::to_string(req.id));
+      ordered.push_back(std::move(*it));
+    }
+    return ordered;
+  }
+
+  int64_t respawns() const override { return respawns_; }
+  std::string describe() const override {
+    return std::to_string(workers_) + " worker process(es) at " + pool_->endpoint();
+  }
+
+ private:
+  pid_t spawn_worker(int index) {
+    std::string name = "w" + std::to_string(index);
+    std::vector<std::string> args = {"/proc/self/exe", "rollout-worker", "--connect", pool_->endpoint(), "--name", name};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0)
+      throw Error("cannot start rollout worker " + name + ": posix_spawn failed");
+    GRPO_LOG_INFO("train", "started rollout worker " << name << " (pid " << pid << ")");
+    return pid;
+  }
+
+  void respawn_dead_workers() {
+    for (size_t i = 0; i < pids_.size(); ++i) {
+      int status = 0;
+      if (waitpid(pids_[i], &status, WNOHANG) != pids_[i]) continue;
+      GRPO_LOG_WARN("train", "rollout worker w" << i << " (pid " << pids_[i] << ") died ("
+                                               << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                                                       : "exit " + std::to_string(WEXITSTATUS(status)))
+                                               << "); its requests are requeued and it is restarted");
+      pids_[i] = spawn_worker(static_cast<int>(i));
+      ++respawns_;
+    }
+  }
+
+  std::shared_ptr<policies::CausalLM> policy_;
+  int workers_;
+  std::unique_ptr<rollout::WorkerPool> pool_;
+  std::vector<pid_t> pids_;
+  int64_t respawns_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RolloutBackend> make_rollout_backend(const Recipe& recipe, const TrainComponents& components,
+                                                     const std::string& run_path) {
+  if (recipe.rollout.workers == 0) return std::make_unique<LocalRollout>(recipe, components);
+  return std::make_unique<WorkerRollout>(recipe, components, run_path);
+}
+
+}  // namespace grpo::train

@@ -1,0 +1,46 @@
+// train_loop.h: `grpo train`: the GRPO loop of docs/architecture.md, one step
+// at a time, synchronously (on-policy):
+//
+//   prompts -> groups of G (rollout backend) -> rewards (pool) -> advantages
+//   -> learner (GrpoTrainer) -> weights v+1 published -> store / checkpoint
+//
+// Every step is written to the run store in one transaction; a checkpoint
+// (policy, optimizer, data cursor, step) every learner.checkpoint_every steps
+// and at the end. SIGINT/SIGTERM finish the current step, checkpoint and
+// return "interrupted". --resume continues from the newest valid checkpoint:
+// steps after it are redone and replace their rows in the store, so no step
+// is lost or repeated there.
+//
+//   TrainOptions o{.recipe_path = "recipes/tiny-zero.json"};
+//   TrainSummary s = run_training(o);
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace grpo::train {
+
+// What `grpo train` was asked to do.
+struct TrainOptions {
+  std::string recipe_path;               // empty with resume_dir: the run's stored recipe
+  std::vector<std::string> overrides;    // --set key=value
+  std::string resume_dir;                // --resume RUN_DIR
+  int64_t report_every = 0;              // refresh report.html every N steps (0 = at the end)
+};
+
+// How a run ended.
+struct TrainSummary {
+  std::string run_dir;
+  std::string status;   // "completed" or "interrupted"
+  int64_t steps_done = 0;
+  std::map<std::string, double> last_metrics;
+  std::string report_path;
+};
+
+// Runs (or resumes) a training run to its end or to a stop signal. Throws
+// grpo::Error for anything that stops the run; the store then says "failed".
+TrainSummary run_training(const TrainOptions& options);
+
+}  // namespace grpo::train

@@ -5,7 +5,7 @@
 //   BM_Bare_PythonSpawn        the same program as bare /usr/bin/python3 processes
 //                              (posix_spawn, pipes for stdout), same parallelism
 // Counter executions_per_s; the goal is sandbox >= 0.8x bare (under 25% extra cost).
-// Run: build-x/bench/sandbox/sandbox_bench --benchmark_min_time=3s
+// Run: build-x/bench/sandbox/sandbox_bench --benchmark_min_time=3
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <spawn.h>

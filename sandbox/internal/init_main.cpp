@@ -240,8 +240,10 @@ void init_main(const LaunchPlan& plan) {
 
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) fail(plan, kStepFork);
-  // Raw clone: glibc's fork() runs atfork handlers that may take locks some other host thread held.
-  pid_t main_pid = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  // vfork: no atfork handlers (which could take locks another host thread
+  // held when we were cloned) and no copy of our page tables (a copy of the
+  // host's); we are suspended until the program has exec'd.
+  pid_t main_pid = vfork();
   if (main_pid < 0) fail(plan, kStepFork);
   if (main_pid == 0) {
     ::close(exec_pipe[0]);

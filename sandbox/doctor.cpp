@@ -80,7 +80,7 @@ void namespace_layers(SandboxPlan& p, const Capabilities& c, const SandboxConfig
 }
 
 void landlock_layers(SandboxPlan& p, const Capabilities& c, const SandboxConfig& config) {
-  p.layers.push_back(layer("namespaces", false, c.user_namespaces_detail.empty() ? "not used by the landlock tier" : c.user_namespaces_detail));
+  p.layers.push_back(layer("namespaces", false, c.user_namespaces ? "available, but the landlock tier was chosen" : c.user_namespaces_detail));
   p.layers.push_back(layer("fresh working directory", true, "per-run directory (disk, not size-limited beyond RLIMIT_FSIZE)"));
   p.layers.push_back(layer("landlock", c.landlock_abi >= 1, "ABI " + std::to_string(c.landlock_abi) + ": read-only /usr, read-write only the run's own directories"));
   p.layers.push_back(layer("landlock signal scope", c.landlock_abi >= 6, c.landlock_abi >= 6 ? "no signals to processes outside the sandbox" : "needs Landlock ABI 6"));

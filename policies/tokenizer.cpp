@@ -73,7 +73,9 @@ void build_matchers(TokenizerImpl& t) {
   std::vector<const AddedToken*> raw, norm;
   std::vector<std::string> raw_pat, norm_pat;
   for (const AddedToken& a : t.added) {
-    if (a.normalized && !t.normalizer.identity()) {
+    // Two passes as in tokenizers' AddedVocabulary, even when the normalizer
+    // changes nothing: overlapping tokens resolve the same way.
+    if (a.normalized) {
       norm.push_back(&a);
       norm_pat.push_back(t.normalizer.apply(a.content));
     } else {

@@ -315,7 +315,9 @@ std::vector<Execution> IsolatedRunner::run_inputs(const Program& program, const 
 Execution IsolatedRunner::run_step(const Step& step) {
   Execution ex;
   const Limits& limits = *step.limits;
-  const int64_t id = next_run_++;
+  // Process-wide: several runners in one process must not share a run directory name.
+  static std::atomic<int64_t> run_counter{0};
+  const int64_t id = run_counter++;
   internal::LaunchPlan plan = base_;
 
   // --- per-run directories and identity

@@ -52,7 +52,6 @@ class IsolatedRunner : public Runner {
   bool namespaces_;
   std::string scratch_;
   internal::LaunchPlan base_;  // the parts every run shares
-  std::atomic<int64_t> next_run_{0};
   std::mutex slots_mutex_;
   std::vector<int> slot_fds_;  // GUARDED_BY(slots_mutex_): held slot lock files, -1 when free
 };

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "sandbox/runner.h"
@@ -34,7 +35,9 @@ inline SandboxConfig test_config(const std::string& tier) {
 
 // The runner of `tier` ("namespace" or "landlock"), made once.
 inline Runner& shared_runner(const std::string& tier) {
+  static std::mutex mutex;  // tests start runs from several threads
   static std::unique_ptr<Runner> ns, ll;
+  std::lock_guard<std::mutex> lock(mutex);
   std::unique_ptr<Runner>& r = tier == "namespace" ? ns : ll;
   if (!r) r = make_runner(test_config(tier));
   return *r;

@@ -69,8 +69,10 @@ class EquationParser {
         *v *= *r;
       } else if (eat('/')) {
         auto r = unary();
-        if (!r || *r == 0.0) return std::nullopt;  // division by zero: not evaluable
-        *v /= *r;
+        if (!r) return std::nullopt;
+        // Division by zero: keep parsing (so every number is seen) but the value is void.
+        if (*r == 0.0) failed_ = true;
+        *v = *r == 0.0 ? 0.0 : *v / *r;
       } else {
         break;
       }

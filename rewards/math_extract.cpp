@@ -27,10 +27,45 @@ struct Box {
   std::string content;
 };
 
+// The matching '}' of every '{' (escaped "\{" skipped), found with one stack
+// pass, so that many unbalanced boxes cost linear time, not quadratic.
+class BraceMatcher {
+ public:
+  explicit BraceMatcher(const std::string& text) {
+    std::vector<size_t> stack;
+    for (size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '{' || text[i + 1] == '}')) {
+        ++i;
+        continue;
+      }
+      if (c == '{') {
+        stack.push_back(opens_.size());
+        opens_.push_back(i);
+        closes_.push_back(std::string::npos);
+      } else if (c == '}' && !stack.empty()) {
+        closes_[stack.back()] = i;
+        stack.pop_back();
+      }
+    }
+  }
+  // Position of the '}' closing the '{' at `open`, or npos.
+  size_t close_of(size_t open) const {
+    auto it = std::lower_bound(opens_.begin(), opens_.end(), open);
+    if (it == opens_.end() || *it != open) return std::string::npos;
+    return closes_[static_cast<size_t>(it - opens_.begin())];
+  }
+
+ private:
+  std::vector<size_t> opens_, closes_;
+};
+
 // Every \boxed{…}/\fbox{…} in one left-to-right pass (nested boxes are
 // skipped with their parent: the scan resumes after the parent's brace).
 std::vector<Box> find_boxes(const std::string& text) {
   std::vector<Box> boxes;
+  if (text.find("\\boxed") == std::string::npos && text.find("\\fbox") == std::string::npos) return boxes;
+  BraceMatcher braces(text);
   size_t at = 0;
   while (at < text.size()) {
     size_t b = text.find("\\boxed", at);
@@ -41,7 +76,10 @@ std::vector<Box> find_boxes(const std::string& text) {
     while (open < text.size() && text[open] == ' ') ++open;
     Box box;
     box.start = pos;
-    if (open < text.size() && text[open] == '{' && brace_group(text, open, &box.content, &box.end)) {
+    size_t close = open < text.size() && text[open] == '{' ? braces.close_of(open) : std::string::npos;
+    if (close != std::string::npos) {
+      box.content = text.substr(open + 1, close - open - 1);
+      box.end = close + 1;
       boxes.push_back(box);
       at = box.end;
     } else if (open < text.size() && pos == b && text[open] != '{') {

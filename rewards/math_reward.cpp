@@ -5,9 +5,15 @@
 
 namespace grpo::rewards {
 
+namespace {
+// An "answer" longer than this is a runaway completion, not an answer; not
+// parsing it bounds the normaliser's work. DEVIATION: Math-Verify has no such cap.
+constexpr size_t kMaxAnswerChars = 4000;
+}  // namespace
+
 bool grade_math(const std::string& completion, const std::string& gold, const MathRewardOptions& options) {
   math::AnswerText found = math::extract_answer(completion, options.extract);
-  if (!found.found) return false;
+  if (!found.found || found.text.size() > kMaxAnswerChars) return false;
   math::MathAnswer g = math::parse_answer(math::extract_gold(gold));
   math::MathAnswer p = math::parse_answer(found.text);
   return math::equivalent(g, p, options.equivalence);

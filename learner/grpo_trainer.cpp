@@ -1,0 +1,216 @@
+// grpo_trainer.cpp: see grpo_trainer.h. One optimizer step reads top to
+// bottom: plan micro-batches, normaliser of the whole step, per micro-batch
+// (pack, score, loss, backward), guarded optimizer step, routing bias, reference.
+#include "learner/grpo_trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "learner/micro_batches.h"
+
+namespace grpo::learner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::vector<int64_t> total_lengths(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows) {
+  std::vector<int64_t> out;
+  for (int64_t r : rows) out.push_back(static_cast<int64_t>(batch[static_cast<size_t>(r)].tokens.size()) - 1);
+  return out;
+}
+
+// Micro-batches of `rows` as global row indices.
+std::vector<std::vector<int64_t>> plan_rows(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows,
+                                            const LearnerConfig& c) {
+  auto plan = plan_micro_batches(total_lengths(batch, rows), c.micro_batch_tokens, c.sort_by_length);
+  for (auto& mb : plan)
+    for (auto& i : mb) i = rows[static_cast<size_t>(i)];
+  return plan;
+}
+
+bool needs_old_logprobs(const LearnerConfig& c) {
+  return c.num_iterations > 1 || c.steps_per_generation > 1 || c.is_correction != "none";
+}
+
+}  // namespace
+
+TrainablePolicy TrainablePolicy::from_causal_lm(std::shared_ptr<policies::CausalLM> model, double temperature,
+                                                int64_t chunk_tokens, double seq_balance_alpha) {
+  TrainablePolicy p;
+  model->set_sequence_balance_alpha(seq_balance_alpha);
+  p.score = [model, temperature, chunk_tokens](const torch::Tensor& inputs, const torch::Tensor& targets,
+                                               const torch::Tensor& attention_mask, bool with_entropy) {
+    return model->token_scores(inputs, targets, attention_mask, temperature, chunk_tokens, with_entropy);
+  };
+  p.parameters = [model] { return model->parameters(); };
+  p.clone = [model, temperature, chunk_tokens] {
+    auto copy = model->clone_model();
+    for (auto& t : copy->parameters()) t.set_requires_grad(false);
+    copy->eval();
+    return from_causal_lm(copy, temperature, chunk_tokens);
+  };
+  p.after_step = [model](double gamma) {
+    if (gamma > 0) model->update_routing_bias(gamma);
+  };
+  if (seq_balance_alpha > 0) p.aux_loss = [model] { return model->balance_loss(); };
+  return p;
+}
+
+GrpoTrainer::GrpoTrainer(TrainablePolicy policy, const LearnerConfig& config, int64_t pad_id, int64_t max_completion_length)
+    : policy_(std::move(policy)),
+      config_(config),
+      loss_options_(LossOptions::from_config(config)),
+      pad_id_(pad_id),
+      max_completion_length_(max_completion_length) {
+  optimizer_ = std::make_unique<Optimizer>(policy_.parameters(), OptimizerOptions::from_config(config));
+  // beta = 0 holds no reference at all (grpo-reference.md).
+  if (config_.beta > 0) reference_ = std::make_unique<TrainablePolicy>(policy_.clone());
+}
+
+std::vector<torch::Tensor> GrpoTrainer::score_completions(const TrainablePolicy& p, const std::vector<TrainSequence>& batch) {
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> all(batch.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  std::vector<torch::Tensor> out(batch.size());
+  for (const auto& rows : plan_rows(batch, all, config_)) {
+    PackedBatch pk = pack_sequences(batch, rows, pad_id_, false);
+    auto scores = p.score(pk.inputs, pk.targets, pk.attention_mask, false);
+    auto per_row = unpack_completions(scores.logprobs, batch, rows);
+    for (size_t i = 0; i < rows.size(); ++i) out[static_cast<size_t>(rows[i])] = per_row[i];
+  }
+  return out;
+}
+
+std::vector<StepMetrics> GrpoTrainer::train_on_generation(const std::vector<TrainSequence>& batch) {
+  if (batch.empty()) throw Error("GrpoTrainer: empty generation batch");
+  auto t0 = Clock::now();
+  std::vector<torch::Tensor> old_lp, ref_lp;
+  if (needs_old_logprobs(config_)) {
+    if (config_.old_logprobs == "rollout") {
+      for (const auto& s : batch) {
+        if (static_cast<int64_t>(s.rollout_logprobs.size()) != s.completion_len())
+          throw Error("GrpoTrainer: learner.old_logprobs = rollout but a completion has " +
+                      std::to_string(s.rollout_logprobs.size()) + " rollout log-probs for " +
+                      std::to_string(s.completion_len()) + " tokens; set old_logprobs = learner");
+        old_lp.push_back(torch::tensor(s.rollout_logprobs));
+      }
+    } else {
+      old_lp = score_completions(policy_, batch);
+    }
+  }
+  const double old_s = seconds_since(t0);
+  t0 = Clock::now();
+  if (reference_) ref_lp = score_completions(*reference_, batch);
+  const double ref_s = seconds_since(t0);
+
+  // steps_per_generation contiguous mini-batches, each one optimizer step, mu times over.
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const int64_t parts = std::min<int64_t>(config_.steps_per_generation, n);
+  std::vector<StepMetrics> out;
+  for (int it = 0; it < config_.num_iterations; ++it) {
+    for (int64_t k = 0; k < parts; ++k) {
+      std::vector<int64_t> rows;
+      for (int64_t i = k * n / parts; i < (k + 1) * n / parts; ++i) rows.push_back(i);
+      StepMetrics m = optimizer_step(batch, rows, old_lp, ref_lp);
+      m.values["time/old_logprobs_s"] = old_s;
+      m.values["time/ref_logprobs_s"] = ref_s;
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows,
+                                        const std::vector<torch::Tensor>& old_lp, const std::vector<torch::Tensor>& ref_lp) {
+  const auto t0 = Clock::now();
+  const auto plan = plan_rows(batch, rows, config_);
+  // The normaliser needs the whole step: active tokens, sequences, L_max.
+  StepNormaliser norm;
+  norm.micro_batches = static_cast<int64_t>(plan.size());
+  norm.step_sequences = static_cast<double>(rows.size());
+  norm.step_tokens = 0;
+  int64_t longest = 0, padded = 0, real = 0;
+  for (int64_t r : rows) {
+    const auto& s = batch[static_cast<size_t>(r)];
+    if (!(config_.mask_truncated_completions && s.truncated)) norm.step_tokens += static_cast<double>(s.completion_len());
+    longest = std::max(longest, s.completion_len());
+    real += static_cast<int64_t>(s.tokens.size()) - 1;
+  }
+  norm.max_completion_length = max_completion_length_ > 0 ? max_completion_length_ : std::max<int64_t>(longest, 1);
+
+  LossMetrics lm;
+  bool finite = true;
+  for (const auto& mb : plan) {
+    PackedBatch pk = pack_sequences(batch, mb, pad_id_, config_.mask_truncated_completions);
+    padded += pk.inputs.numel();
+    const int64_t width = pk.inputs.size(1);
+    auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, /*with_entropy=*/true);
+    LossInputs in;
+    in.logprobs = scores.logprobs;
+    in.entropies = loss_options_.entropy_coef > 0 ? scores.entropies : scores.entropies.detach();
+    if (!old_lp.empty()) in.old_logprobs = pack_completions(old_lp, batch, mb, width);
+    if (!ref_lp.empty()) in.ref_logprobs = pack_completions(ref_lp, batch, mb, width);
+    in.rollout_logprobs = pk.rollout_logprobs;
+    in.advantages = pk.advantages;
+    in.mask = pk.loss_mask;
+    LossOutput lo = grpo_loss(in, loss_options_, norm);
+    torch::Tensor loss = lo.loss;
+    if (policy_.aux_loss) {
+      torch::Tensor aux = policy_.aux_loss();
+      if (aux.defined()) loss = loss + aux / static_cast<double>(plan.size());
+    }
+    // A non-finite micro-batch poisons the step: no backward, and the step is skipped below.
+    if (std::isfinite(loss.item<double>())) loss.backward();
+    else finite = false;
+    lm.merge(lo.metrics);
+  }
+  StepReport report = optimizer_->step(finite);
+  if (report.applied && policy_.after_step) policy_.after_step(config_.routing_bias_gamma);
+  ++steps_done_;
+  maybe_sync_reference();
+
+  const double train_s = seconds_since(t0);
+  StepMetrics m;
+  auto& v = m.values;
+  v["loss"] = lm.loss;
+  v["policy_loss"] = lm.policy_loss;
+  v["grad_norm"] = report.grad_norm;
+  v["learning_rate"] = report.lr;
+  v["step_applied"] = report.applied ? 1.0 : 0.0;
+  v["steps_skipped"] = static_cast<double>(optimizer_->steps_skipped());
+  v["entropy"] = lm.mean_per_token(lm.entropy);
+  if (config_.beta > 0) v["kl"] = lm.mean_per_token(lm.kl);
+  v["clip_ratio/low_mean"] = lm.mean_per_token(lm.clip_low);
+  v["clip_ratio/high_mean"] = lm.mean_per_token(lm.clip_high);
+  v["clip_ratio/region_mean"] = lm.mean_per_token(lm.clip_region);
+  if (lm.rollout_gap_max > 0 || lm.rollout_gap > 0) {
+    v["rollout_logprob_gap/mean"] = lm.mean_per_token(lm.rollout_gap);
+    v["rollout_logprob_gap/max"] = lm.rollout_gap_max;
+  }
+  v["tokens/completion"] = lm.tokens;
+  v["tokens/padded"] = static_cast<double>(padded);
+  v["padding_ratio"] = padded > 0 ? 1.0 - static_cast<double>(real) / static_cast<double>(padded) : 0.0;
+  v["micro_batches"] = static_cast<double>(plan.size());
+  v["time/train_s"] = train_s;
+  v["tokens_per_s/train"] = train_s > 0 ? static_cast<double>(real) / train_s : 0.0;
+  GRPO_LOG_DEBUG("learner", "step " << steps_done_ << " loss " << lm.loss << " grad_norm " << report.grad_norm
+                                    << " lr " << report.lr << (report.applied ? "" : " (skipped)"));
+  return m;
+}
+
+void GrpoTrainer::maybe_sync_reference() {
+  if (!reference_ || config_.ref_sync_steps <= 0 || steps_done_ % config_.ref_sync_steps != 0) return;
+  torch::NoGradGuard no_grad;
+  auto ref = reference_->parameters();
+  auto cur = policy_.parameters();
+  const double a = config_.ref_mix_alpha;
+  for (size_t i = 0; i < ref.size() && i < cur.size(); ++i) ref[i].mul_(1.0 - a).add_(cur[i].detach(), a);
+}
+
+}  // namespace grpo::learner

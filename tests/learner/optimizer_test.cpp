@@ -1,0 +1,105 @@
+// Learning-rate schedules (transformers' numbers), AdamW with clipping, and
+// the non-finite guard.
+#include "learner/optimizer.h"
+
+#include <cmath>
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace grpo::learner {
+namespace {
+
+TEST(LrScheduleTest, WarmupThenConstant) {
+  ScheduleOptions s{/*lr=*/1.0, /*warmup_steps=*/4, "constant", 0};
+  EXPECT_DOUBLE_EQ(learning_rate_at(0, s), 0.0);   // transformers starts warm-up at 0
+  EXPECT_DOUBLE_EQ(learning_rate_at(1, s), 0.25);
+  EXPECT_DOUBLE_EQ(learning_rate_at(4, s), 1.0);
+  EXPECT_DOUBLE_EQ(learning_rate_at(1000, s), 1.0);
+}
+
+TEST(LrScheduleTest, LinearAndCosineDecayToZero) {
+  ScheduleOptions lin{2.0, 2, "linear", 12};
+  EXPECT_DOUBLE_EQ(learning_rate_at(2, lin), 2.0);
+  EXPECT_DOUBLE_EQ(learning_rate_at(7, lin), 1.0);   // halfway through 10 decay steps
+  EXPECT_DOUBLE_EQ(learning_rate_at(12, lin), 0.0);
+  EXPECT_DOUBLE_EQ(learning_rate_at(20, lin), 0.0);
+  ScheduleOptions cos{2.0, 2, "cosine", 12};
+  EXPECT_NEAR(learning_rate_at(7, cos), 1.0, 1e-12);  // 0.5 * (1 + cos(pi/2))
+  EXPECT_NEAR(learning_rate_at(4, cos), 2.0 * 0.5 * (1 + std::cos(M_PI * 0.2)), 1e-12);
+  EXPECT_NEAR(learning_rate_at(12, cos), 0.0, 1e-12);
+}
+
+TEST(LrScheduleTest, DecayWithoutTotalStepsIsAnError) {
+  EXPECT_THROW(learning_rate_at(5, ScheduleOptions{1.0, 0, "linear", 0}), Error);
+  EXPECT_THROW(learning_rate_at(0, ScheduleOptions{1.0, 0, "step", 0}), Error);
+}
+
+OptimizerOptions plain(double lr, double max_norm) {
+  OptimizerOptions o;
+  o.schedule.lr = lr;
+  o.max_grad_norm = max_norm;
+  return o;
+}
+
+TEST(OptimizerTest, FirstAdamStepMovesEachWeightByLr) {
+  // Adam's first step is lr * g / (|g| + eps) = lr * sign(g) per element.
+  torch::Tensor w = torch::tensor({1.0, -2.0, 3.0}).requires_grad_(true);
+  Optimizer opt({w}, plain(0.1, 0));
+  (w * torch::tensor({2.0, -3.0, 0.5})).sum().backward();
+  StepReport r = opt.step();
+  EXPECT_TRUE(r.applied);
+  EXPECT_NEAR(r.grad_norm, std::sqrt(4 + 9 + 0.25), 1e-6);
+  EXPECT_NEAR(w[0].item<double>(), 0.9, 1e-6);
+  EXPECT_NEAR(w[1].item<double>(), -1.9, 1e-6);
+  EXPECT_NEAR(w[2].item<double>(), 2.9, 1e-6);
+  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);  // gradients zeroed
+}
+
+TEST(OptimizerTest, ClipsToGlobalNorm) {
+  // Two parameters with gradients 3 and 4: global norm 5, clipped to 1.
+  torch::Tensor a = torch::zeros({1}, torch::kDouble).requires_grad_(true), b = torch::zeros({1}, torch::kDouble).requires_grad_(true);
+  (3 * a + 4 * b).sum().backward();
+  EXPECT_NEAR(clip_gradients({a, b}, 1.0), 5.0, 1e-12);
+  EXPECT_NEAR(a.grad().item<double>(), 3.0 / (5.0 + 1e-6), 1e-12);
+  EXPECT_NEAR(b.grad().item<double>(), 4.0 / (5.0 + 1e-6), 1e-12);
+  EXPECT_NEAR(clip_gradients({a, b}, 10.0), 1.0, 1e-6);  // below the bound: untouched
+  EXPECT_NEAR(a.grad().item<double>(), 3.0 / (5.0 + 1e-6), 1e-12);
+}
+
+TEST(OptimizerTest, NonFiniteGradientOrLossSkipsTheStep) {
+  torch::Tensor w = torch::ones({2}).requires_grad_(true);
+  Optimizer opt({w}, plain(0.1, 1.0));
+  (w * torch::tensor({std::numeric_limits<float>::quiet_NaN(), 1.f})).sum().backward();
+  StepReport r = opt.step();
+  EXPECT_FALSE(r.applied);
+  EXPECT_TRUE(torch::equal(w, torch::ones({2})));
+  EXPECT_EQ(opt.steps_skipped(), 1);
+  EXPECT_EQ(opt.steps_applied(), 0);
+  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);  // the bad gradient is dropped
+  w.sum().backward();
+  EXPECT_FALSE(opt.step(/*loss_finite=*/false).applied);
+  EXPECT_TRUE(torch::equal(w, torch::ones({2})));
+  EXPECT_EQ(opt.steps_skipped(), 2);
+  w.sum().backward();
+  EXPECT_TRUE(opt.step().applied);  // a good step afterwards is applied
+  EXPECT_LT(w[0].item<double>(), 1.0);
+}
+
+TEST(OptimizerTest, ScheduleFollowsAppliedSteps) {
+  torch::Tensor w = torch::ones({1}).requires_grad_(true);
+  OptimizerOptions o = plain(1.0, 0);
+  o.schedule.warmup_steps = 2;
+  Optimizer opt({w}, o);
+  w.sum().backward();
+  EXPECT_DOUBLE_EQ(opt.step().lr, 0.0);
+  w.sum().backward();
+  EXPECT_DOUBLE_EQ(opt.step().lr, 0.5);
+  w.sum().backward();
+  EXPECT_DOUBLE_EQ(opt.step().lr, 1.0);
+}
+
+}  // namespace
+}  // namespace grpo::learner

@@ -60,7 +60,8 @@ def make_strings():
     rng = random.Random(1234)
     strings = list(HAND) + list(FRAGMENTS)
     seps = ["", " ", "  ", "\n", "\t", " \n", "\u3000", "", ""]
-    while len(strings) < 420:
+    # GRPO_TOKENIZER_STRINGS raises the count for a longer fuzz run by hand.
+    while len(strings) < int(os.environ.get("GRPO_TOKENIZER_STRINGS", "420")):
         parts = [rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 8))]
         s = ""
         for p in parts:

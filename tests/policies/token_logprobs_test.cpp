@@ -1,0 +1,82 @@
+// Training path: chunked token log-probs / entropies equal a naive full
+// log-softmax (values and gradients); padding (left or right) does not change
+// the rows; MTP runs and gives a loss.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "policies/causal_lm.h"
+#include "tests/policies/test_models.h"
+
+namespace grpo::policies {
+namespace {
+
+TEST(TokenLogprobs, ChunkedEqualsNaiveIncludingGradients) {
+  ModelConfig c = testing::tiny_qwen2();
+  auto model = CausalLM::create(c, 1);
+  torch::Tensor tokens = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
+  torch::Tensor targets = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
+  torch::Tensor mask = torch::ones({3, 7}, torch::kLong);
+  const double temp = 0.7;
+  TokenScores s = model->token_scores(tokens, targets, mask, temp, /*chunk=*/4, true);
+  (s.logprobs.sum() + 0.5 * s.entropies.sum()).backward();
+  std::map<std::string, torch::Tensor> chunked_grads;
+  for (auto& [n, p] : testing::items(model->named_parameters())) chunked_grads[n] = p.grad().clone();
+  model->zero_grad();
+
+  torch::Tensor logp_all = (model->forward(tokens, {}) / temp).log_softmax(-1);
+  torch::Tensor naive = logp_all.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+  torch::Tensor naive_ent = -(logp_all.exp() * logp_all).sum(-1);
+  EXPECT_LE((s.logprobs - naive).abs().max().item<double>(), 1e-5);
+  EXPECT_LE((s.entropies - naive_ent).abs().max().item<double>(), 1e-5);
+  (naive.sum() + 0.5 * naive_ent.sum()).backward();
+  for (auto& [n, p] : testing::items(model->named_parameters()))
+    EXPECT_LE((p.grad() - chunked_grads[n]).abs().max().item<double>(), 1e-5) << n;
+}
+
+TEST(TokenLogprobs, LeftAndRightPaddingGiveTheUnpaddedRows) {
+  for (ModelConfig c : {testing::tiny_deepseek(), testing::tiny_qwen2()}) {
+    auto model = CausalLM::create(c, 9);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    torch::Tensor row = torch::randint(0, c.vocab_size, {1, 5}, torch::kLong);
+    torch::Tensor tgt = torch::randint(0, c.vocab_size, {1, 5}, torch::kLong);
+    torch::Tensor alone = model->token_logprobs(row, tgt, torch::ones({1, 5}, torch::kLong));
+    torch::Tensor other = torch::randint(0, c.vocab_size, {1, 8}, torch::kLong);
+    for (bool left : {true, false}) {
+      torch::Tensor tokens = torch::zeros({2, 8}, torch::kLong), targets = torch::zeros({2, 8}, torch::kLong);
+      torch::Tensor mask = torch::zeros({2, 8}, torch::kLong);
+      tokens[0].copy_(other[0]);
+      mask[0].fill_(1);
+      int64_t off = left ? 3 : 0;
+      tokens[1].narrow(0, off, 5).copy_(row[0]);
+      targets[1].narrow(0, off, 5).copy_(tgt[0]);
+      mask[1].narrow(0, off, 5).fill_(1);
+      torch::Tensor lp = model->token_logprobs(tokens, targets, mask);
+      EXPECT_LE((lp[1].narrow(0, off, 5) - alone[0]).abs().max().item<double>(), 1e-5) << c.model_type << (left ? " left" : " right");
+      EXPECT_EQ(lp[1].narrow(0, left ? 0 : 5, 3).abs().sum().item<double>(), 0.0) << "padding scores are 0";
+      torch::Tensor logits = model->forward(tokens, positions_from_mask(mask), nullptr, mask);
+      torch::Tensor ref = model->forward(row, {});
+      EXPECT_LE((logits[1].narrow(0, off, 5) - ref[0]).abs().max().item<double>(), 1e-4);
+    }
+  }
+}
+
+TEST(TokenLogprobs, MtpModuleRunsAndGivesALoss) {
+  ModelConfig c = testing::tiny_deepseek(true, /*mtp_layers=*/1);
+  auto model = CausalLM::create(c, 2, /*with_mtp=*/true);
+  ASSERT_TRUE(model->has_mtp());
+  EXPECT_EQ(model->named_parameters().contains("model.layers.3.eh_proj.weight"), true);
+  EXPECT_EQ(model->named_parameters().contains("model.layers.3.shared_head.head.weight"), true);
+  torch::Tensor tokens = torch::randint(0, c.vocab_size, {2, 6}, torch::kLong);
+  torch::Tensor mask = torch::ones({2, 6}, torch::kLong);
+  torch::Tensor loss = model->mtp_loss(tokens, mask);
+  EXPECT_GT(loss.item<double>(), 0.0);
+  loss.backward();
+  EXPECT_GT(model->named_parameters()["model.layers.3.eh_proj.weight"].grad().abs().sum().item<double>(), 0.0);
+  auto plain = CausalLM::create(c, 2, false);
+  EXPECT_FALSE(plain->has_mtp());
+  EXPECT_THROW(plain->mtp_loss(tokens, mask), grpo::Error);
+}
+
+}  // namespace
+}  // namespace grpo::policies

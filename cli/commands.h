@@ -11,6 +11,7 @@ class App;
 namespace grpo::cli {
 
 void add_config_command(CLI::App& root);
+void add_score_command(CLI::App& root);
 void add_version_command(CLI::App& root);
 void add_sandbox_command(CLI::App& root);
 void add_rollout_worker_command(CLI::App& root);

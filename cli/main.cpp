@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   });
 
   grpo::cli::add_config_command(app);
+  grpo::cli::add_score_command(app);
   grpo::cli::add_version_command(app);
   grpo::cli::add_sandbox_command(app);
   grpo::cli::add_rollout_worker_command(app);

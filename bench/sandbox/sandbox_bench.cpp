@@ -5,6 +5,8 @@
 //   BM_Bare_PythonSpawn        the same program as bare /usr/bin/python3 processes
 //                              (posix_spawn, pipes for stdout), same parallelism
 // Counter executions_per_s; the goal is sandbox >= 0.8x bare (under 25% extra cost).
+// This binary links LibTorch (through grpo_core), like the trainer: clone()
+// then copies the page tables of its anonymous memory for every run.
 // Run: build-x/bench/sandbox/sandbox_bench --benchmark_min_time=3
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -19,8 +21,6 @@
 #include "core/thread_pool.h"
 #include "sandbox/pool.h"
 #include "sandbox/runner.h"
-
-extern char** environ;
 
 namespace {
 
@@ -58,7 +58,9 @@ std::string bare_python(const std::string& script) {
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   const char* argv[] = {"/usr/bin/python3", "-s", "-B", script.c_str(), nullptr};
   pid_t pid = 0;
-  posix_spawn(&pid, argv[0], &fa, nullptr, const_cast<char**>(argv), environ);
+  // The sandbox's environment, so both interpreters start the same way.
+  const char* env[] = {"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1", nullptr};
+  posix_spawn(&pid, argv[0], &fa, nullptr, const_cast<char**>(argv), const_cast<char**>(env));
   posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
   std::string text;

@@ -11,9 +11,13 @@ set(GRPO_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initial
 
 # The one precompiled LibTorch header, built once and reused by every TORCH target.
 add_library(grpo_torch_pch STATIC ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
-target_link_libraries(grpo_torch_pch PUBLIC ${TORCH_LIBRARIES})
+# Same flags as its users: Threads adds -pthread, which defines _REENTRANT;
+# a PCH built without it is silently ignored by every target that has it.
+target_link_libraries(grpo_torch_pch PUBLIC ${TORCH_LIBRARIES} Threads::Threads)
 target_compile_options(grpo_torch_pch PRIVATE ${GRPO_WARNINGS})
 target_precompile_headers(grpo_torch_pch PRIVATE <torch/torch.h>)
+# ccache caches PCH users only when the preprocessed output names the PCH.
+target_compile_options(grpo_torch_pch PRIVATE -fpch-preprocess)
 
 function(_grpo_target_common target)
   cmake_parse_arguments(A "TORCH" "" "DEPS" ${ARGN})
@@ -23,6 +27,7 @@ function(_grpo_target_common target)
   if(A_TORCH)
     target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
     target_precompile_headers(${target} REUSE_FROM grpo_torch_pch)
+    target_compile_options(${target} PRIVATE -fpch-preprocess)
   endif()
   if(GRPO_WITH_CUDA)
     target_compile_definitions(${target} PUBLIC GRPO_WITH_CUDA=1)

@@ -19,6 +19,7 @@
 #include "policies/model_spec.h"
 #include "rewards/reward_spec.h"
 #include "rollout/rollout_config.h"
+#include "sandbox/sandbox_config.h"
 
 namespace grpo {
 
@@ -31,6 +32,7 @@ struct Recipe {
   rollout::RolloutConfig rollout;
   std::vector<rewards::RewardSpec> rewards;
   learner::LearnerConfig learner;
+  sandbox::SandboxConfig sandbox;
   RunConfig run;
 
   template <class V> void fields(V& v) {
@@ -41,6 +43,7 @@ struct Recipe {
     v.field("rollout", rollout, "Sampling of completions.");
     v.field("rewards", rewards, "Reward functions; the total reward is their weighted sum.");
     v.field("learner", learner, "The GRPO objective and the optimizer.");
+    v.field("sandbox", sandbox, "How model-written programs are isolated (code rewards).");
     v.field("run", run, "Naming, seeding and length of the run.");
     v.check(!rewards.empty(), "rewards", "list at least one reward, e.g. [{\"type\": \"math\"}]");
   }

@@ -21,6 +21,7 @@
 #include "learner/train_state.h"
 #include "report/html_report.h"
 #include "report/tensorboard_export.h"
+#include "sandbox/doctor.h"
 #include "train/components.h"
 #include "train/rollout_backend.h"
 #include "train/step_metrics.h"
@@ -371,6 +372,12 @@ TrainSummary run_training(const TrainOptions& options) {
       build_components(recipe, ckpt ? std::optional<std::string>(ckpt->dir + "/policy") : std::nullopt);
   RunDirectory dir = resuming ? RunDirectory::resume(options.resume_dir)
                               : RunDirectory::create(recipe.run, recipe_to_json(recipe).dump(2), kVersion);
+  for (const auto& r : recipe.rewards) {
+    if (r.type != "code") continue;
+    // Which isolation layers guard this run's programs, on record.
+    dir.store().set_meta("sandbox", sandbox::plan_sandbox(sandbox::probe_capabilities(recipe.sandbox), recipe.sandbox).to_json().dump());
+    break;
+  }
   try {
     Loop loop(recipe, std::move(components), dir, ckpt, options);
     TrainSummary s = loop.run();

@@ -53,7 +53,7 @@ int64_t meta_byte_size(const nlohmann::json& meta, const std::string& peer) {
   if (!dtype) throw fail("unknown dtype " + meta["dtype"].dump());
   int64_t numel = 1;
   for (const auto& d : meta["shape"]) {
-    if (!d.is_number_unsigned()) throw fail("shape entries must be non-negative integers, got " + d.dump());
+    if (!d.is_number_integer() || d.get<int64_t>() < 0) throw fail("shape entries must be non-negative integers, got " + d.dump());
     uint64_t v = d.get<uint64_t>();
     if (v > static_cast<uint64_t>(kMaxElements) || (v > 0 && numel > kMaxElements / static_cast<int64_t>(v)))
       throw fail("shape " + meta["shape"].dump() + " is too large");

@@ -25,7 +25,9 @@ TEST(WeightSyncTest, ChunkedVersionIsReassembledExactly) {
     // Every message passes through the wire encoding, as on a socket.
     auto m = decode_message(encode_message(messages[i]), "test");
     set = assembler.feed(m);
-    if (i + 1 < messages.size()) EXPECT_FALSE(set) << "a partial version must not be returned";
+    if (i + 1 < messages.size()) {
+      EXPECT_FALSE(set) << "a partial version must not be returned";
+    }
   }
   ASSERT_TRUE(set);
   EXPECT_EQ(set->version, 4);

@@ -7,6 +7,7 @@
 //   checkpoint["data_cursor"] = s.cursor();   // {epoch, position}
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

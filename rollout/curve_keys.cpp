@@ -39,10 +39,9 @@ void write_key_file(const std::string& path, const CurveKeyPair& keys) {
 }
 
 std::string public_key_from(const std::string& key_or_file) {
-  if (key_or_file.size() == 40 && key_or_file.find('/') == std::string::npos) {
-    std::ifstream probe(key_or_file);
-    if (!probe) return key_or_file;
-  }
+  // Z85 keys may contain '/', so a 40-char argument that is no readable file is the key itself.
+  std::ifstream probe(key_or_file);
+  if (!probe && key_or_file.size() == 40) return key_or_file;
   return read_key_file(key_or_file).public_key;
 }
 

@@ -57,20 +57,20 @@ endfunction()
 # A GoogleTest executable; each TEST becomes one ctest test, discovered when
 # ctest runs (not at build time, so building never runs LibTorch code).
 function(grpo_test name)
-  cmake_parse_arguments(A "TORCH" "" "SOURCES;DEPS;ENV" ${ARGN})
+  cmake_parse_arguments(A "TORCH" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${A_SOURCES})
   if(A_TORCH)
     _grpo_target_common(${name} DEPS ${A_DEPS} grpo_test_support GTest::gtest_main GTest::gmock TORCH)
   else()
     _grpo_target_common(${name} DEPS ${A_DEPS} grpo_test_support GTest::gtest_main GTest::gmock)
   endif()
-  # ENVIRONMENT is itself a list: escape its separators so that every
-  # variable, not just the first, reaches the tests.
-  string(REPLACE ";" "\\;" test_env "${GRPO_TEST_ENV};${A_ENV}")
+  # Paths reach tests compiled into grpo_test_support (test_env.h): CMake 3.25
+  # drops all but the first variable of an ENVIRONMENT list here. The one
+  # variable is OpenMP's wait policy, which must be set before the process starts.
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "${test_env}"
+    PROPERTIES ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE"
     TEST_PREFIX "${name}.")
 endfunction()
 

@@ -25,19 +25,15 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string required_env(const char* name) {
+std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
-  if (!v || !*v) {
-    ADD_FAILURE() << name << " is not set: run the tests through ctest (scripts/test.sh)";
-    return "";
-  }
-  return v;
+  return v && *v ? v : fallback;
 }
 
-std::string grpo_binary() { return required_env("GRPO_BINARY"); }
-std::string source_dir() { return required_env("GRPO_SOURCE_DIR"); }
-std::string shared_dir() { return required_env("GRPO_SHARED_DIR"); }
-std::string reference_python() { return required_env("GRPO_PYTHON"); }
+std::string grpo_binary() { return env_or("GRPO_BINARY", GRPO_DEFAULT_BINARY); }
+std::string source_dir() { return env_or("GRPO_SOURCE_DIR", GRPO_DEFAULT_SOURCE_DIR); }
+std::string shared_dir() { return env_or("GRPO_SHARED_DIR", GRPO_DEFAULT_SHARED_DIR); }
+std::string reference_python() { return env_or("GRPO_PYTHON", GRPO_DEFAULT_PYTHON); }
 
 void write_file(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

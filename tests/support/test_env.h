@@ -22,12 +22,13 @@ class TempDir {
   std::string path_;
 };
 
-// Value of environment variable `name`; fails the test when it is unset.
-std::string required_env(const char* name);
-std::string grpo_binary();       // $GRPO_BINARY
-std::string source_dir();        // $GRPO_SOURCE_DIR
-std::string shared_dir();        // $GRPO_SHARED_DIR
-std::string reference_python();  // $GRPO_PYTHON
+// Value of environment variable `name`, else `fallback`.
+std::string env_or(const char* name, const char* fallback);
+// Paths of this build, each overridable by the environment variable named.
+std::string grpo_binary();       // GRPO_BINARY: the grpo program
+std::string source_dir();        // GRPO_SOURCE_DIR: the checkout
+std::string shared_dir();        // GRPO_SHARED_DIR: shared/ beside the checkout
+std::string reference_python();  // GRPO_PYTHON: the venv python with the references
 
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);

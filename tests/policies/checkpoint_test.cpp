@@ -56,10 +56,10 @@ TEST(Checkpoint, RoundTripIsBitExactSingleAndSharded) {
     model->save_hf(dir.file(c.model_type + "_sharded"), sharded);
     EXPECT_TRUE(fs::exists(dir.file(c.model_type + "_sharded/model.safetensors.index.json")));
     EXPECT_FALSE(fs::exists(dir.file(c.model_type + "_sharded/model.safetensors")));
-    EXPECT_TRUE(fs::exists(dir.file(c.model_type + "_sharded/model-00001-of-00002.safetensors")) ||
-                fs::exists(dir.file(c.model_type + "_sharded/model-00001-of-00003.safetensors")) ||
-                fs::exists(dir.file(c.model_type + "_sharded/model-00001-of-00004.safetensors")) ||
-                fs::exists(dir.file(c.model_type + "_sharded/model-00001-of-00005.safetensors")));
+    int shards = 0;
+    for (const auto& entry : fs::directory_iterator(dir.file(c.model_type + "_sharded")))
+      shards += entry.path().filename().string().rfind("model-0", 0) == 0 ? 1 : 0;
+    EXPECT_GT(shards, 1);
     auto back2 = CausalLM::load(dir.file(c.model_type + "_sharded"), opts);
     expect_same_tensors(*model, *back2);
     if (c.tie_word_embeddings)

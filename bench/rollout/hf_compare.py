@@ -22,7 +22,7 @@ def main():
     ap.add_argument("--new", type=int, default=int(os.environ.get("GRPO_BENCH_NEW_TOKENS", 256)))
     args = ap.parse_args()
     torch.set_num_threads(len(os.sched_getaffinity(0)))
-    model = AutoModelForCausalLM.from_pretrained(args.checkpoint, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(args.checkpoint, dtype=torch.float32).eval()
     vocab = model.config.vocab_size
     prompt = [(i * 7919 + 13) % vocab for i in range(16)]  # same as rollout_bench.cpp
     ids = torch.tensor([prompt] * args.batch)

@@ -11,7 +11,9 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/thread_pool.h"
 #include "rollout/engine.h"
+#include "rollout/from_config.h"
 #include "rollout/worker_pool.h"
 
 extern char** environ;
@@ -28,6 +30,7 @@ rollout::DecodeFn decoder_of(const policies::Tokenizer& tokenizer) {
 rollout::EngineOptions engine_options(const rollout::RolloutConfig& c) {
   rollout::EngineOptions o;
   o.kv_budget_tokens = c.kv_budget_tokens;
+  o.max_slots = c.max_slots;
   return o;
 }
 
@@ -63,12 +66,10 @@ class WorkerRollout : public RolloutBackend {
  public:
   WorkerRollout(const Recipe& recipe, const TrainComponents& c, const std::string& run_path)
       : policy_(c.policy), workers_(recipe.rollout.workers) {
-    rollout::WorkerPoolOptions o;
-    o.bind = "ipc://" + run_path + "/rollout.sock";
-    o.model_config_json = c.policy->config().to_json();
-    o.tokenizer_json = read_text(c.tokenizer->source());
-    o.engine = engine_options(recipe.rollout);
-    pool_ = std::make_unique<rollout::WorkerPool>(o);
+    pool_ = std::make_unique<rollout::WorkerPool>(
+        rollout::pool_options_from(recipe.rollout, c.policy->config().to_json(), read_text(c.tokenizer->source())));
+    // Local workers share the cores: no LibTorch pool larger than its share.
+    threads_per_worker_ = std::max(1, available_cores() / workers_);
     for (int i = 0; i < workers_; ++i) pids_.push_back(spawn_worker(i));
   }
 
@@ -117,7 +118,8 @@ class WorkerRollout : public RolloutBackend {
  private:
   pid_t spawn_worker(int index) {
     std::string name = "w" + std::to_string(index);
-    std::vector<std::string> args = {"/proc/self/exe", "rollout-worker", "--connect", pool_->endpoint(), "--name", name};
+    std::vector<std::string> args = {"/proc/self/exe", "rollout-worker", "--connect", pool_->endpoint(), "--name", name,
+                                     "--threads", std::to_string(threads_per_worker_)};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -143,6 +145,7 @@ class WorkerRollout : public RolloutBackend {
 
   std::shared_ptr<policies::CausalLM> policy_;
   int workers_;
+  int threads_per_worker_ = 1;
   std::unique_ptr<rollout::WorkerPool> pool_;
   std::vector<pid_t> pids_;
   int64_t respawns_ = 0;

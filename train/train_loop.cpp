@@ -20,6 +20,7 @@
 #include "learner/grpo_trainer.h"
 #include "learner/train_state.h"
 #include "report/html_report.h"
+#include "rollout/from_config.h"
 #include "report/tensorboard_export.h"
 #include "sandbox/doctor.h"
 #include "train/components.h"
@@ -121,17 +122,10 @@ class Loop {
   }
 
   rollout::SamplingParams sampling(bool greedy, uint64_t seed) const {
-    rollout::SamplingParams p;
-    const auto& r = recipe_.rollout;
-    p.temperature = greedy ? 0.0 : r.temperature;
-    p.top_p = r.top_p;
-    p.top_k = r.top_k;
-    p.min_p = r.min_p;
-    p.max_new_tokens = r.max_new_tokens;
-    for (int32_t id : components_.prompt_template->stop_ids()) p.stop_token_ids.push_back(id);
-    p.stop_strings = r.stop_strings;
-    p.include_stop_string = true;  // format rewards need the closing tag
-    p.seed = seed;
+    const auto& stops = components_.prompt_template->stop_ids();
+    rollout::SamplingParams p =
+        rollout::sampling_params_from(recipe_.rollout, std::vector<int64_t>(stops.begin(), stops.end()), seed);
+    if (greedy) p.temperature = 0.0;
     return p;
   }
 

@@ -78,7 +78,7 @@ struct WorkerPool::Impl {
       changed.notify_all();
     }
     std::lock_guard<std::mutex> lock(mu);
-    for (auto& [id, w] : workers) internal::send_message(router, WireMessage{msg::kShutdown, {}, {}}, &id);
+    for (auto& [id, w] : workers) internal::send_message(router, WireMessage{msg::kShutdown, nlohmann::json::object(), {}}, &id);
   }
 
   // ZAP (ZeroMQ RFC 27): frames version, request id, domain, address,

@@ -112,7 +112,9 @@ LearnerConfig toy_config(const std::string& loss_type) {
 }
 
 TEST(GrpoTrainerTest, GrpoLossLearnsTheTargetPattern) {
-  LearningRun run = learn(toy_config("grpo"), 25);
+  LearnerConfig c = toy_config("grpo");
+  c.lr = 5e-3;  // 2e-2 collapses onto "3 3 3 3" (reward 0.5, all groups zero-std)
+  LearningRun run = learn(c, 60);
   EXPECT_LT(run.first, 0.3);
   EXPECT_GT(run.last, 0.7) << "start " << run.first;
 }

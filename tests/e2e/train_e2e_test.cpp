@@ -61,7 +61,7 @@ class TrainE2ETest : public ::testing::Test {
         {"data", {{"generator", "arithmetic"}, {"generator_size", 200}, {"eval_size", 0}, {"prompts_per_step", 2}}},
         {"template", {{"name", "plain"}, {"text", "{question}"}}},
         {"rollout", {{"num_generations", 8}, {"max_new_tokens", 12}, {"workers", workers}}},
-        {"rewards", {{{"type", "command"}, {"params", {{"command", {"/usr/bin/python3", assets_->file("reward.py")}}}}}}},
+        {"rewards", {{{"type", "command"}, {"command", {"/usr/bin/python3", assets_->file("reward.py")}}}}},
         {"learner", {{"lr", 0.01}, {"checkpoint_every", 2}, {"keep_last", 2}}},
         {"run", {{"name", name}, {"dir", d.path()}, {"steps", steps}, {"seed", 1}, {"threads", 1}}},
     };

@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>

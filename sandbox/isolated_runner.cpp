@@ -26,6 +26,7 @@
 #include "core/error.h"
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/landlock.h"
+#include "sandbox/internal/process_tree.h"
 #include "sandbox/internal/seccomp_filter.h"
 
 namespace grpo::sandbox {
@@ -112,29 +113,6 @@ std::string scratch_root(const SandboxConfig& config) {
     base = tmp && *tmp ? tmp : "/tmp";
   }
   return base + "/grpo-sandbox-" + std::to_string(geteuid());
-}
-
-// Every descendant of `root`, through /proc/<pid>/task/<tid>/children.
-std::vector<pid_t> descendants(pid_t root) {
-  std::vector<pid_t> out, frontier{root};
-  while (!frontier.empty()) {
-    pid_t p = frontier.back();
-    frontier.pop_back();
-    std::string task_dir = "/proc/" + std::to_string(p) + "/task";
-    DIR* d = opendir(task_dir.c_str());
-    if (!d) continue;
-    while (dirent* e = readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      std::ifstream in(task_dir + "/" + e->d_name + "/children");
-      pid_t c;
-      while (in >> c) {
-        out.push_back(c);
-        frontier.push_back(c);
-      }
-    }
-    closedir(d);
-  }
-  return out;
 }
 
 // SIGKILLs every process of `uid` from a short-lived child that takes that uid:
@@ -462,7 +440,7 @@ Execution IsolatedRunner::run_step(const Step& step) {
   auto kill_tree = [&](bool including_init) {
     if (!namespaces_) {
       for (int round = 0; round < 100; ++round) {
-        std::vector<pid_t> left = descendants(pid);
+        std::vector<pid_t> left = internal::descendants(pid);
         if (left.empty()) break;
         for (pid_t p : left) ::kill(p, SIGKILL);
       }

@@ -6,6 +6,20 @@ find_package(PkgConfig REQUIRED)
 # LibTorch: found through CMAKE_PREFIX_PATH; scripts/configure.sh points it at
 # the wheel. A CUDA wheel needs the CUDA toolkit to configure and link.
 find_package(Torch REQUIRED)
+# TorchConfig finds libtorch.so and libc10.so with find_library, which prefers
+# system paths: with Debian's libtorch-dev installed beside the wheel it mixes
+# 1.13's libc10 into a 2.x build, which aborts at load time. Refuse that mix.
+foreach(lib IN ITEMS TORCH_LIBRARY c10_LIBRARY)
+  get_filename_component(lib_path "${${lib}}" REALPATH)
+  get_filename_component(prefix "${TORCH_INSTALL_PREFIX}" REALPATH)
+  string(FIND "${lib_path}" "${prefix}/" at)
+  if(NOT at EQUAL 0)
+    message(FATAL_ERROR
+      "${lib}=${${lib}} is not from the LibTorch at ${TORCH_INSTALL_PREFIX}: "
+      "two LibTorch installs are mixed. Put ${TORCH_INSTALL_PREFIX} first in "
+      "CMAKE_PREFIX_PATH (scripts/configure.sh does) or pass -D${lib}=...")
+  endif()
+endforeach()
 set(GRPO_TORCH_HAS_CUDA OFF)
 if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   set(GRPO_TORCH_HAS_CUDA ON)

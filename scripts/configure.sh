@@ -5,7 +5,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build}
 shift || true
-torch_prefix=$("$root/.venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+# Both the CMake config folder and the wheel's root: TorchConfig looks up
+# libtorch.so and libc10.so under <prefix>/lib, and without the root first it
+# would take Debian's libtorch-dev 1.13 copies from /usr/lib.
+torch_prefix=$("$root/.venv/bin/python" -c 'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))')
 cuda_args=()
 # The wheel's LibTorch has CUDA; its CMake config needs the CUDA toolkit.
 if [ -x /usr/local/cuda/bin/nvcc ]; then

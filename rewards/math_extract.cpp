@@ -64,12 +64,16 @@ class BraceMatcher {
 // skipped with their parent: the scan resumes after the parent's brace).
 std::vector<Box> find_boxes(const std::string& text) {
   std::vector<Box> boxes;
-  if (text.find("\\boxed") == std::string::npos && text.find("\\fbox") == std::string::npos) return boxes;
+  // Each marker's next position is searched again only once the scan passes
+  // it: re-searching an absent "\\fbox" from every box made this quadratic.
+  size_t b = text.find("\\boxed");
+  size_t f = text.find("\\fbox");
+  if (b == std::string::npos && f == std::string::npos) return boxes;
   BraceMatcher braces(text);
   size_t at = 0;
   while (at < text.size()) {
-    size_t b = text.find("\\boxed", at);
-    size_t f = text.find("\\fbox", at);
+    if (b < at) b = text.find("\\boxed", at);
+    if (f < at) f = text.find("\\fbox", at);
     size_t pos = std::min(b, f);
     if (pos == std::string::npos) break;
     size_t open = pos + (pos == b ? 6 : 5);

@@ -1,6 +1,7 @@
 // checkpoint_io.cpp: CausalLM::load and CausalLM::save_hf (Hugging Face layout).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -40,10 +41,34 @@ std::string list(const std::vector<std::string>& items, size_t max_items = 20) {
   return out;
 }
 
+// generation_config.json's eos_token_id wins over config.json's, as in HF
+// generate: instruct checkpoints list their end-of-turn token only there.
+void apply_generation_config(const std::string& dir, ModelConfig& config) {
+  fs::path path = fs::path(dir) / "generation_config.json";
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw IoError(path.string(), "not a JSON object");
+  if (!j.contains("eos_token_id") || j["eos_token_id"].is_null()) return;
+  const nlohmann::json& e = j["eos_token_id"];
+  std::vector<int64_t> ids;
+  if (e.is_number_integer()) ids = {e.get<int64_t>()};
+  else if (e.is_array() && std::all_of(e.begin(), e.end(), [](const auto& x) { return x.is_number_integer(); }))
+    ids = e.get<std::vector<int64_t>>();
+  else
+    throw IoError(path.string(), "eos_token_id must be an integer or a list of integers, got " + e.dump());
+  for (int64_t id : ids)
+    if (id < 0 || id >= config.vocab_size)
+      throw IoError(path.string(), "eos_token_id " + std::to_string(id) + " is outside the vocabulary (vocab_size " +
+                                       std::to_string(config.vocab_size) + ")");
+  config.eos_token_ids = ids;
+}
+
 }  // namespace
 
 std::shared_ptr<CausalLM> CausalLM::load(const std::string& dir, const LoadOptions& options) {
   ModelConfig config = ModelConfig::from_file((fs::path(dir) / "config.json").string());
+  apply_generation_config(dir, config);
   auto model = std::make_shared<CausalLM>(config, options.with_mtp);
   auto tensors = read_checkpoint_tensors(dir, /*keep_dtype=*/false);
   std::vector<std::string> missing, unexpected, misshaped;

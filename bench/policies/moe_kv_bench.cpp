@@ -89,12 +89,13 @@ void summary() {
   v3.num_hidden_layers = 61;
   v3.num_attention_heads = 128;
   v3.kv_lora_rank = 512;
+  v3.qk_nope_head_dim = 128;
   v3.qk_rope_head_dim = 64;
   v3.v_head_dim = 128;
   std::printf("\nKV cache bytes per token (bf16), MLA (latent + rope key) vs standard MHA (K and V of every head):\n");
   for (const ModelConfig* c : {&mla, &v3}) {
     grpo::policies::KvCache cache(*c, 1, 1, torch::kCPU, torch::kBFloat16);
-    int64_t mha = 2 * c->num_attention_heads * c->v_head_dim * 2 * c->num_hidden_layers;
+    int64_t mha = c->num_attention_heads * (c->qk_head_dim() + c->v_head_dim) * 2 * c->num_hidden_layers;
     std::printf("  %3lld layers, %3lld heads: MLA %lld B (KvCache measured %lld B), MHA %lld B, MLA/MHA = %.2f%%\n",
                 (long long)c->num_hidden_layers, (long long)c->num_attention_heads, (long long)c->kv_bytes_per_token(2),
                 (long long)cache.bytes_per_token(), (long long)mha, 100.0 * double(c->kv_bytes_per_token(2)) / double(mha));

@@ -148,6 +148,28 @@ TEST(Checkpoint, MissingFilesAndBadConfigAreClear) {
   EXPECT_NE(error_of([&] { odd.validate("x.json"); }).find("qk_rope_head_dim"), std::string::npos);
 }
 
+TEST(Checkpoint, GenerationConfigEosWinsOverConfigJson) {
+  TempDir dir;
+  ModelConfig c = testing::tiny_qwen2();
+  c.eos_token_ids = {3};
+  CausalLM::create(c, 1)->save_hf(dir.file("m"));
+  EXPECT_EQ(CausalLM::load(dir.file("m"))->config().eos_token_ids, std::vector<int64_t>({3}));
+  auto write_generation_config = [&](const std::string& text) {
+    std::ofstream(dir.file("m/generation_config.json")) << text;
+  };
+  write_generation_config(R"({"eos_token_id": [5, 7], "do_sample": true})");
+  EXPECT_EQ(CausalLM::load(dir.file("m"))->config().eos_token_ids, std::vector<int64_t>({5, 7}));
+  write_generation_config(R"({"do_sample": true})");
+  EXPECT_EQ(CausalLM::load(dir.file("m"))->config().eos_token_ids, std::vector<int64_t>({3}));
+  write_generation_config(R"({"eos_token_id": "x"})");
+  std::string e = error_of([&] { CausalLM::load(dir.file("m")); });
+  EXPECT_NE(e.find("generation_config.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("eos_token_id"), std::string::npos) << e;
+  write_generation_config(R"({"eos_token_id": 999999})");
+  e = error_of([&] { CausalLM::load(dir.file("m")); });
+  EXPECT_NE(e.find("outside the vocabulary"), std::string::npos) << e;
+}
+
 TEST(Checkpoint, ConfigJsonRoundTripsAndCountsParameters) {
   ModelConfig c = ModelConfig::preset("deepseek_v3", "tiny");
   ModelConfig back = ModelConfig::from_json(c.to_json());

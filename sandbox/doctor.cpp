@@ -14,7 +14,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "sandbox/internal/init_program.h"
 #include "sandbox/internal/landlock.h"
+#include "sandbox/internal/vfork_clone.h"
 
 namespace grpo::sandbox {
 namespace {
@@ -29,9 +31,11 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
+int exit_at_once(void*) { _exit(0); }
+
+// The same clone() flags a run uses (internal/init_program.h).
 void probe_user_namespaces(Capabilities& caps) {
-  long pid = syscall(SYS_clone, kNamespaceFlags | SIGCHLD, 0, 0, 0, 0);
-  if (pid == 0) _exit(0);
+  pid_t pid = internal::vfork_clone(exit_at_once, nullptr, kNamespaceFlags);
   if (pid < 0) {
     caps.user_namespaces_detail = std::string("clone(CLONE_NEWUSER|...) refused: ") + std::strerror(errno);
     std::string max = first_line("/proc/sys/user/max_user_namespaces");
@@ -41,7 +45,7 @@ void probe_user_namespaces(Capabilities& caps) {
     return;
   }
   int status = 0;
-  waitpid(static_cast<pid_t>(pid), &status, 0);
+  waitpid(pid, &status, 0);
   caps.user_namespaces = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   caps.user_namespaces_detail = caps.user_namespaces ? "user, PID, network, mount, IPC, UTS" : "probe child failed";
 }
@@ -67,6 +71,7 @@ void add_common_layers(SandboxPlan& p, const Capabilities& c, const SandboxConfi
   p.layers.push_back(layer("cgroup pids", !c.cgroups.pids_version.empty(), cgroup_detail(c.cgroups.pids_version, c.cgroups.pids_parent, c.cgroups.detail)));
   p.layers.push_back(layer("python", c.python, config.python));
   p.layers.push_back(layer("c++ compiler", c.cxx, config.cxx));
+  p.layers.push_back(layer("sandbox init", !c.init_program.empty(), c.init_program.empty() ? c.init_program_detail : c.init_program));
 }
 
 void namespace_layers(SandboxPlan& p, const Capabilities& c, const SandboxConfig& config) {
@@ -102,6 +107,7 @@ Capabilities probe_capabilities(const SandboxConfig& config) {
   caps.cgroups = internal::detect_cgroups();
   caps.python = access(config.python.c_str(), X_OK) == 0;
   caps.cxx = access(config.cxx.c_str(), X_OK) == 0;
+  caps.init_program = internal::find_init_program(&caps.init_program_detail);
   return caps;
 }
 
@@ -130,6 +136,10 @@ SandboxPlan plan_sandbox(const Capabilities& caps, const SandboxConfig& config) 
     p.refusal = "seccomp filters are unavailable; the sandbox cannot run without them";
     return p;
   }
+  if (caps.init_program.empty()) {
+    p.refusal = "the sandbox cannot start without its init program: " + caps.init_program_detail;
+    return p;
+  }
   if (p.weaker() && !config.accept_weaker) {
     std::string names;
     for (const std::string& m : p.missing()) names += (names.empty() ? "" : ", ") + m;
@@ -143,7 +153,8 @@ bool SandboxPlan::weaker() const { return !missing().empty(); }
 std::vector<std::string> SandboxPlan::missing() const {
   std::vector<std::string> out;
   for (const Layer& l : layers) {
-    if (!l.active && l.name != "python" && l.name != "c++ compiler") out.push_back(l.name);
+    // Programs, not isolation layers: a missing one fails runs (or refuses), never weakens them.
+    if (!l.active && l.name != "python" && l.name != "c++ compiler" && l.name != "sandbox init") out.push_back(l.name);
   }
   return out;
 }

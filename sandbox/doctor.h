@@ -25,9 +25,11 @@ struct Capabilities {
   int landlock_abi = 0;              // 0: no Landlock
   internal::CgroupSupport cgroups;
   bool python = false, cxx = false;  // the configured interpreter and compiler exist
+  std::string init_program;          // path of grpo-sandbox-init; "" when missing
+  std::string init_program_detail;   // why it is missing
 };
 
-// Probes the kernel (forks one short-lived child). Creates the cgroup parents.
+// Probes the kernel (starts one short-lived child). Creates the cgroup parents.
 Capabilities probe_capabilities(const SandboxConfig& config);
 
 // One isolation layer of the chosen tier.

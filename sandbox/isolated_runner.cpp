@@ -19,12 +19,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "core/error.h"
 #include "sandbox/internal/cgroup.h"
+#include "sandbox/internal/init_program.h"
 #include "sandbox/internal/landlock.h"
 #include "sandbox/internal/process_tree.h"
 #include "sandbox/internal/seccomp_filter.h"
@@ -90,22 +89,6 @@ bool write_text(const std::string& path, const std::string& text) {
   return fd.fd >= 0 && ::write(fd.fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
 
-// The address ranges of our argv and environ strings (fields 48-51 of /proc/self/stat).
-void host_string_ranges(internal::LaunchPlan& plan) {
-  std::ifstream in("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return;
-  std::istringstream fields(stat.substr(close + 2));
-  std::vector<std::string> f((std::istream_iterator<std::string>(fields)), std::istream_iterator<std::string>());
-  // f[0] is field 3 (state); field n is f[n - 3].
-  if (f.size() < 49) return;
-  plan.arg_start = std::stoull(f[45]);
-  plan.arg_end = std::stoull(f[46]);
-  plan.env_start = std::stoull(f[47]);
-  plan.env_end = std::stoull(f[48]);
-}
-
 std::string scratch_root(const SandboxConfig& config) {
   std::string base = config.scratch_dir;
   if (base.empty()) {
@@ -138,13 +121,14 @@ IsolatedRunner::IsolatedRunner(SandboxConfig config, SandboxPlan plan)
     : config_(std::move(config)), plan_(std::move(plan)), namespaces_(plan_.tier == "namespace"),
       scratch_(scratch_root(config_)), slot_fds_(kMaxSlots, -1) {
   if (plan_.tier.empty()) throw Error("sandbox: no isolation tier can run here: " + plan_.refusal);
+  if (plan_.caps.init_program.empty()) throw Error("sandbox: " + plan_.caps.init_program_detail);
+  init_ = std::make_unique<internal::InitProgram>(plan_.caps.init_program);
   std::error_code ec;
   std::filesystem::create_directories(scratch_, ec);
   if (ec) throw IoError(scratch_, "cannot create the sandbox scratch directory: " + ec.message() + "; set sandbox.scratch_dir");
   ::chmod(scratch_.c_str(), 0711);  // the sandbox uid must traverse it (Landlock tier)
-  // Build the filters now: libseccomp allocates, which a cloned child must not.
-  internal::seccomp_program(!namespaces_);
-  host_string_ranges(base_);
+  const sock_fprog& seccomp = internal::seccomp_program(!namespaces_);
+  base_.seccomp.assign(seccomp.filter, seccomp.filter + seccomp.len);
   base_.namespaces = namespaces_;
   base_.kill_rest_on_exit = namespaces_;
   if (namespaces_) prepare_root();
@@ -349,16 +333,11 @@ Execution IsolatedRunner::run_step(const Step& step) {
   }
   plan.envp = {"PATH=/usr/bin:/bin", "HOME=" + work_seen, "TMPDIR=" + (namespaces_ ? std::string("/tmp") : plan.tmp_dir),
                "LANG=C.UTF-8", "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1"};
-  for (auto& a : plan.argv) plan.argv_ptrs.push_back(a.data());
-  plan.argv_ptrs.push_back(nullptr);
-  for (auto& e : plan.envp) plan.envp_ptrs.push_back(e.data());
-  plan.envp_ptrs.push_back(nullptr);
   for (const File& f : step.files)
     plan.files.push_back({f.fd, (namespaces_ ? plan.work_dir : plan.work_dir) + "/" + f.name, f.mode});
   plan.out_fd = step.out_fd;
   plan.out_path = work_seen + "/" + step.out_name;
   plan.rlimits = rlimits(limits);
-  plan.seccomp = internal::seccomp_program(!namespaces_);
 
   // --- descriptors
   Fd stdin_fd(make_memfd("stdin", *step.stdin_text));
@@ -389,6 +368,11 @@ Execution IsolatedRunner::run_step(const Step& step) {
   if (plan.out_fd >= 0) plan.keep_fds.push_back(plan.out_fd);
   for (const auto& f : plan.files) plan.keep_fds.push_back(f.fd);
   std::sort(plan.keep_fds.begin(), plan.keep_fds.end());
+  Fd plan_fd(make_memfd("launch-plan", internal::encode_plan(plan)));
+  if (plan_fd.fd < 0) {
+    ex.detail = std::string("memfd_create: ") + std::strerror(errno);
+    return ex;
+  }
 
   internal::RunCgroup cgroup(plan_.caps.cgroups, "run", limits);
   if (!cgroup.error().empty()) {
@@ -398,13 +382,13 @@ Execution IsolatedRunner::run_step(const Step& step) {
 
   // --- launch
   const int64_t start = now_ms();
-  long cloned = syscall(SYS_clone, (namespaces_ ? kNamespaceFlags : 0) | SIGCHLD, 0, 0, 0, 0);
-  if (cloned == 0) internal::init_main(plan);
-  if (cloned < 0) {
-    ex.detail = std::string("clone: ") + std::strerror(errno);
+  std::string start_error;
+  const pid_t pid = init_->start(namespaces_ ? kNamespaceFlags : 0, plan_fd.fd, plan.report_fd, plan.keep_fds, &start_error);
+  if (pid < 0) {
+    ex.detail = start_error;
     return ex;
   }
-  const pid_t pid = static_cast<pid_t>(cloned);
+  plan_fd.reset();
   out.write.reset();
   err.write.reset();
   report.write.reset();

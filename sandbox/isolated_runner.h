@@ -1,15 +1,17 @@
-// isolated_runner.h: the real Runner. Each run is a clone()d init process
-// (internal/init_main.cpp) that builds the isolation and forks the program;
+// isolated_runner.h: the real Runner. Each run starts the init program
+// (grpo-sandbox-init, sandbox/init/) that builds the isolation and forks the program;
 // this side writes ids and cgroups, feeds stdin from a memfd, collects capped
 // stdout/stderr, enforces the wall clock and turns what happened into a verdict.
 // Thread-safe; one instance serves a whole pool.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "sandbox/internal/init_program.h"
 #include "sandbox/internal/launch_plan.h"
 #include "sandbox/runner.h"
 
@@ -51,6 +53,7 @@ class IsolatedRunner : public Runner {
   SandboxPlan plan_;
   bool namespaces_;
   std::string scratch_;
+  std::unique_ptr<internal::InitProgram> init_;
   internal::LaunchPlan base_;  // the parts every run shares
   std::mutex slots_mutex_;
   std::vector<int> slot_fds_;  // GUARDED_BY(slots_mutex_): held slot lock files, -1 when free

@@ -1,7 +1,7 @@
-// launch_plan.h: everything the sandbox's init process needs, computed on the
-// host before clone(). The cloned child is a copy of a multithreaded process:
-// it may only make system calls and read this plan (no malloc, no locks, no
-// exceptions), so every string and array is prepared here.
+// launch_plan.h: everything the sandbox's init needs, computed on the host.
+// The host encodes it (encode_plan) into a memfd; the init program
+// (sandbox/init/init_main.cpp, a separate executable) decodes it (decode_plan).
+// Descriptor numbers are the host's: the init inherits them across execve.
 #pragma once
 
 #include <linux/filter.h>
@@ -20,11 +20,13 @@ struct BindMount {
   std::string target;  // path under the new root, e.g. <root>/usr
   bool directory = true;
   bool read_only = true;
+  template <class S, class V> static void visit(S& s, V& v) { v(s.source), v(s.target), v(s.directory), v(s.read_only); }
 };
 
 // A symlink created in the new root: <root>/<link> -> <target>.
 struct Symlink {
   std::string target, link;
+  template <class S, class V> static void visit(S& s, V& v) { v(s.target), v(s.link); }
 };
 
 // A file copied into the working directory from a host descriptor (read with pread from 0).
@@ -32,11 +34,14 @@ struct InFile {
   int fd = -1;
   std::string path;  // absolute path as init sees it when copying
   int mode = 0644;
+  template <class S, class V> static void visit(S& s, V& v) { v(s.fd), v(s.path), v(s.mode); }
 };
 
+// One setrlimit() of the program.
 struct Rlimit {
   int resource;
   rlim_t value;
+  template <class S, class V> static void visit(S& s, V& v) { v(s.resource), v(s.value); }
 };
 
 // Init's report to the host, written once on the report pipe.
@@ -53,13 +58,13 @@ struct InitReport {
 enum SetupStep : int32_t {
   kStepNone = 0, kStepSync, kStepIds, kStepMountPrivate, kStepMountRoot, kStepMkdir, kStepBind, kStepRemount,
   kStepSymlink, kStepTmpfs, kStepCopyIn, kStepPivot, kStepRootReadOnly, kStepChdir, kStepFork, kStepCopyOut,
-  kStepChown,
+  kStepChown, kStepPlan,
 };
 const char* setup_step_name(int32_t step);
 
 struct LaunchPlan {
   bool namespaces = true;  // namespace tier; false: Landlock tier
-  // --- descriptors (host numbers; all others are closed in the child)
+  // --- descriptors (host numbers; all others are closed in the init)
   int sync_fd = -1;    // init blocks on it until the host has set ids and cgroups
   int report_fd = -1;  // InitReport goes here
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
@@ -70,8 +75,6 @@ struct LaunchPlan {
   bool change_ids = false;
   uid_t uid = 0;
   gid_t gid = 0;
-  // --- host memory to wipe in init (its argv/environ copy, readable in /proc/1)
-  uintptr_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
   // --- namespace tier: the new root
   std::string root;                  // empty host directory to mount the root tmpfs on
   std::vector<std::string> dirs;     // created under the root before binds
@@ -87,13 +90,25 @@ struct LaunchPlan {
   std::string run_dir;       // working directory of the program (as it sees it)
   // --- the program
   std::vector<std::string> argv, envp;
-  std::vector<char*> argv_ptrs, envp_ptrs;  // null-terminated, point into argv/envp
   std::vector<Rlimit> rlimits;
-  sock_fprog seccomp{};  // points into a cached filter
+  std::vector<sock_filter> seccomp;  // the BPF program the program runs under
   bool kill_rest_on_exit = true;  // ns tier: init exits (killing the namespace) once main is reaped
+
+  // Every field, in encoding order (one list for encode_plan and decode_plan).
+  template <class S, class V> static void visit(S& s, V& v) {
+    v(s.namespaces), v(s.sync_fd), v(s.report_fd), v(s.stdin_fd), v(s.stdout_fd), v(s.stderr_fd), v(s.landlock_fd);
+    v(s.keep_fds), v(s.drop_groups), v(s.change_ids), v(s.uid), v(s.gid);
+    v(s.root), v(s.dirs), v(s.binds), v(s.symlinks), v(s.proc_dir), v(s.dev_dir), v(s.tmp_dir), v(s.work_dir);
+    v(s.work_options), v(s.tmp_options), v(s.dev_options), v(s.hostname);
+    v(s.files), v(s.out_fd), v(s.out_path), v(s.run_dir);
+    v(s.argv), v(s.envp), v(s.rlimits), v(s.seccomp), v(s.kill_rest_on_exit);
+  }
 };
 
-// Body of the cloned init process. Never returns.
-[[noreturn]] void init_main(const LaunchPlan& plan);
+// The plan as bytes (a format tag, then every field). The host and the init
+// program must come from the same build: decode_plan refuses another tag.
+std::string encode_plan(const LaunchPlan& plan);
+// False when `bytes` is not a whole plan of this build's format.
+bool decode_plan(const std::string& bytes, LaunchPlan* plan);
 
 }  // namespace grpo::sandbox::internal

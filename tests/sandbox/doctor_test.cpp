@@ -19,6 +19,7 @@ Capabilities full_caps() {
   c.cgroups.memory_version = "v1";
   c.cgroups.pids_version = "v1";
   c.python = c.cxx = true;
+  c.init_program = "/opt/grpo/bin/grpo-sandbox-init";
   return c;
 }
 
@@ -74,6 +75,17 @@ TEST(SandboxPlanTest, NothingRunsWithoutSeccomp) {
   EXPECT_NE(plan_sandbox(c, config).refusal.find("seccomp"), std::string::npos);
 }
 
+TEST(SandboxPlanTest, NothingRunsWithoutTheInitProgram) {
+  Capabilities c = full_caps();
+  c.init_program.clear();
+  c.init_program_detail = "grpo-sandbox-init not found at /opt/grpo/bin/grpo-sandbox-init";
+  SandboxConfig config;
+  config.accept_weaker = true;  // a missing program is no weaker layer to accept
+  SandboxPlan p = plan_sandbox(c, config);
+  EXPECT_NE(p.refusal.find("grpo-sandbox-init not found at /opt/grpo/bin"), std::string::npos) << p.refusal;
+  EXPECT_FALSE(p.weaker());
+}
+
 TEST(SandboxPlanTest, MakeRunnerThrowsTheRefusal) {
   SandboxConfig config;
   config.tier = "landlock";  // always weaker than namespaces
@@ -88,6 +100,7 @@ TEST(SandboxPlanTest, ThisHostPlansTheNamespaceTier) {
   SandboxPlan p = plan_sandbox(probe_capabilities(config), config);
   EXPECT_EQ(p.tier, "namespace") << p.to_text();
   EXPECT_NE(p.to_text().find("[on ] seccomp filter"), std::string::npos) << p.to_text();
+  EXPECT_NE(p.to_text().find("[on ] sandbox init: /"), std::string::npos) << p.to_text();
 }
 
 }  // namespace

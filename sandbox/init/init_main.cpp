@@ -1,15 +1,21 @@
-// init_main.cpp: the sandbox's init process, run in the child of clone().
+// init_main.cpp: grpo-sandbox-init, the init of every sandboxed run: a small
+// program of its own (no LibTorch), started by the host with vfork_clone()
+// straight into execve (sandbox/internal/init_program.h).
 //
-// It is a copy of a possibly multithreaded host, so it only makes system calls
-// and reads its LaunchPlan: no malloc, no locks, no exceptions, no stdio.
+//   sandbox-init PLAN_FD REPORT_FD      (no environment)
+//
+// It reads its LaunchPlan from PLAN_FD; set-up failures go to REPORT_FD.
 // Namespace tier: PID 1 of a new PID namespace; sets up the minimal root,
 // forks the program, reaps, reports, exits (which kills the namespace).
 // Landlock tier: a child subreaper that forks the program, reports when it
 // ends and reaps every orphan until none is left (the host kills them).
+// The program's process is a vfork child sharing our memory until execve:
+// exec_program makes system calls only.
 #include "sandbox/internal/launch_plan.h"
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,8 +29,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace grpo::sandbox::internal {
 namespace {
@@ -41,13 +50,15 @@ bool write_all(int fd, const void* data, size_t size) {
   return true;
 }
 
-[[noreturn]] void fail(const LaunchPlan& plan, int32_t step) {
+[[noreturn]] void fail_to(int report_fd, int32_t step) {
   InitReport r{};
   r.setup_step = step;
   r.setup_errno = errno;
-  write_all(plan.report_fd, &r, sizeof r);
+  write_all(report_fd, &r, sizeof r);
   _exit(127);
 }
+
+[[noreturn]] void fail(const LaunchPlan& plan, int32_t step) { fail_to(plan.report_fd, step); }
 
 // Closes every descriptor >= 3 except the sorted `keep` ones.
 void close_other_fds(const int* keep, size_t n) {
@@ -104,16 +115,7 @@ bool copy_path_to_fd(const char* path, int out_fd) {
   return true;
 }
 
-void wipe_host_strings(const LaunchPlan& plan) {
-  // /proc/1/cmdline of the namespace would show the host's command line and
-  // /proc/1/environ its secrets: they are our copy of the host's memory.
-  if (plan.arg_end > plan.arg_start) std::memset(reinterpret_cast<void*>(plan.arg_start), 0, plan.arg_end - plan.arg_start);
-  if (plan.env_end > plan.env_start) std::memset(reinterpret_cast<void*>(plan.env_start), 0, plan.env_end - plan.env_start);
-}
-
 void set_ids(const LaunchPlan& plan) {
-  // Raw system calls: glibc's wrappers would signal the host threads it
-  // believes we still have (its setxid broadcast) and wait for them forever.
   if (plan.drop_groups && syscall(SYS_setgroups, 0, nullptr) != 0) fail(plan, kStepIds);
   if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) fail(plan, kStepIds);
   if (syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) fail(plan, kStepIds);
@@ -169,8 +171,24 @@ void build_root(const LaunchPlan& plan) {
   if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) fail(plan, kStepRootReadOnly);
 }
 
-// The program's process: stdio, limits, identity, no_new_privs, Landlock, seccomp, exec.
-[[noreturn]] void exec_program(const LaunchPlan& plan, int error_fd) {
+// What execve and the seccomp call take, pointing into the plan; built before
+// vfork (the child may not allocate).
+struct ProgramCall {
+  std::vector<char*> argv, envp;  // null-terminated
+  sock_fprog seccomp{};
+  explicit ProgramCall(LaunchPlan& plan) {
+    for (std::string& a : plan.argv) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (std::string& e : plan.envp) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    seccomp.len = static_cast<unsigned short>(plan.seccomp.size());
+    seccomp.filter = plan.seccomp.data();
+  }
+};
+
+// The program's process (a vfork child: system calls only): stdio, limits,
+// identity, no_new_privs, Landlock, seccomp, exec.
+[[noreturn]] void exec_program(const LaunchPlan& plan, const ProgramCall& call, int error_fd) {
   setsid();
   if (dup2(plan.stdin_fd, 0) < 0 || dup2(plan.stdout_fd, 1) < 0 || dup2(plan.stderr_fd, 2) < 0) goto failed;
   {
@@ -202,31 +220,53 @@ void build_root(const LaunchPlan& plan) {
     if (syscall(SYS_landlock_restrict_self, plan.landlock_fd, 0) != 0) goto failed;
     ::close(plan.landlock_fd);
   }
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.seccomp) != 0) goto failed;
-  execve(plan.argv_ptrs[0], plan.argv_ptrs.data(), plan.envp_ptrs.data());
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &call.seccomp) != 0) goto failed;
+  execve(call.argv[0], call.argv.data(), call.envp.data());
 failed:
   int e = errno;
   write_all(error_fd, &e, sizeof e);
   _exit(127);
 }
 
-}  // namespace
-
-const char* setup_step_name(int32_t step) {
-  static const char* const names[] = {"none", "waiting for the host", "setting ids", "making mounts private",
-                                      "mounting the root tmpfs", "making a directory", "bind mount", "read-only remount",
-                                      "symlink", "tmpfs mount", "copying program files in", "pivot_root",
-                                      "read-only root", "chdir", "fork", "copying the output file out", "chown"};
-  return step >= 0 && step <= kStepChown ? names[step] : "unknown step";
+// The host hands us its signal mask (all blocked, see vfork_clone.h) and
+// maybe ignored signals; the program must start with neither.
+void reset_signals() {
+  struct sigaction dfl{};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // EINVAL for SIGKILL, SIGSTOP, glibc's own
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-void init_main(const LaunchPlan& plan) {
+// The namespace tier starts us with every capability of the new user namespace
+// in the ambient set (so that execve kept them); nothing of it may reach the
+// program, which inherits ambient and inheritable sets. We keep our permitted
+// and effective ones for the mounts.
+void drop_inheritable_capabilities() {
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &header, data) != 0) return;
+  data[0].inheritable = data[1].inheritable = 0;
+  syscall(SYS_capset, &header, data);
+}
+
+bool read_plan(int fd, LaunchPlan* plan) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) return false;
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  if (pread(fd, bytes.data(), bytes.size(), 0) != st.st_size) return false;
+  ::close(fd);
+  return decode_plan(bytes, plan);
+}
+
+[[noreturn]] void run(LaunchPlan& plan) {
   close_other_fds(plan.keep_fds.data(), plan.keep_fds.size());
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   char go = 0;
   if (::read(plan.sync_fd, &go, 1) != 1) _exit(127);  // the host gave up on this run
   ::close(plan.sync_fd);
-  wipe_host_strings(plan);
   prctl(PR_SET_DUMPABLE, 0);
   if (plan.namespaces) {
     if (plan.change_ids) set_ids(plan);
@@ -238,16 +278,16 @@ void init_main(const LaunchPlan& plan) {
   }
   if (chdir(plan.run_dir.c_str()) != 0) fail(plan, kStepChdir);
 
+  const ProgramCall call(plan);
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) fail(plan, kStepFork);
-  // vfork: no atfork handlers (which could take locks another host thread
-  // held when we were cloned) and no copy of our page tables (a copy of the
-  // host's); we are suspended until the program has exec'd.
+  // vfork: we are suspended until the program has exec'd (or failed to), and
+  // nothing of our memory is copied.
   pid_t main_pid = vfork();
   if (main_pid < 0) fail(plan, kStepFork);
   if (main_pid == 0) {
     ::close(exec_pipe[0]);
-    exec_program(plan, exec_pipe[1]);
+    exec_program(plan, call, exec_pipe[1]);
   }
   ::close(exec_pipe[1]);
   ::close(plan.stdin_fd);
@@ -283,4 +323,22 @@ void init_main(const LaunchPlan& plan) {
   _exit(0);
 }
 
+}  // namespace
 }  // namespace grpo::sandbox::internal
+
+int main(int argc, char** argv) {
+  using namespace grpo::sandbox::internal;
+  // Our own name in /proc (a comm of a file descriptor number otherwise, on older kernels).
+  prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0);
+  reset_signals();
+  drop_inheritable_capabilities();
+  if (argc != 3) return 126;  // only the host starts us
+  const int plan_fd = std::atoi(argv[1]);
+  const int report_fd = std::atoi(argv[2]);
+  LaunchPlan plan;
+  if (!read_plan(plan_fd, &plan)) {
+    errno = EPROTO;
+    fail_to(report_fd, kStepPlan);
+  }
+  run(plan);
+}

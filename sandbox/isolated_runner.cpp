@@ -98,21 +98,6 @@ std::string scratch_root(const SandboxConfig& config) {
   return base + "/grpo-sandbox-" + std::to_string(geteuid());
 }
 
-// SIGKILLs every process of `uid` from a short-lived child that takes that uid:
-// kill(-1) reaches exactly the processes a uid may signal, escaped ones included.
-void kill_uid(uid_t uid) {
-  long k = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (k == 0) {
-    // Raw calls: glibc's setresuid would try to sync the host's other threads.
-    if (syscall(SYS_setresgid, uid, uid, uid) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0) _exit(1);
-    // kill(-1) returns 0 whenever other processes exist (even if none is ours),
-    // so a few passes, for processes forked during a pass.
-    for (int i = 0; i < 4; ++i) ::kill(-1, SIGKILL);
-    _exit(0);
-  }
-  if (k > 0) waitpid(static_cast<pid_t>(k), nullptr, 0);
-}
-
 bool contains(const std::string& text, const char* needle) { return text.find(needle) != std::string::npos; }
 
 }  // namespace
@@ -428,7 +413,7 @@ Execution IsolatedRunner::run_step(const Step& step) {
         if (left.empty()) break;
         for (pid_t p : left) ::kill(p, SIGKILL);
       }
-      if (plan.change_ids) kill_uid(plan.uid);
+      if (plan.change_ids) init_->kill_uid(plan.uid);
       cgroup.kill_all(/*except=*/pid);
     }
     if (including_init) {

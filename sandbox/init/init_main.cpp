@@ -3,6 +3,7 @@
 // straight into execve (sandbox/internal/init_program.h).
 //
 //   sandbox-init PLAN_FD REPORT_FD      (no environment)
+//   sandbox-init kill-uid UID           (Landlock tier, as root: kill what a run left)
 //
 // It reads its LaunchPlan from PLAN_FD; set-up failures go to REPORT_FD.
 // Namespace tier: PID 1 of a new PID namespace; sets up the minimal root,
@@ -323,6 +324,21 @@ bool read_plan(int fd, LaunchPlan* plan) {
   _exit(0);
 }
 
+// SIGKILLs every process of `uid`: kill(-1) as that uid reaches exactly the
+// processes it may signal, escaped ones included.
+int kill_uid(const char* uid_text) {
+  char* end = nullptr;
+  const long long uid = std::strtoll(uid_text, &end, 10);
+  if (*uid_text == '\0' || *end != '\0' || uid <= 0 || uid > 0x7fffffff) return 1;  // never root: kill(-1) as root ends everything
+  if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, uid, uid, uid) != 0 ||
+      syscall(SYS_setresuid, uid, uid, uid) != 0)
+    return 1;
+  // kill(-1) returns 0 whenever other processes exist (even if none is ours),
+  // so a few passes, for processes forked during a pass.
+  for (int i = 0; i < 4; ++i) ::kill(-1, SIGKILL);
+  return 0;
+}
+
 }  // namespace
 }  // namespace grpo::sandbox::internal
 
@@ -333,6 +349,7 @@ int main(int argc, char** argv) {
   reset_signals();
   drop_inheritable_capabilities();
   if (argc != 3) return 126;  // only the host starts us
+  if (std::strcmp(argv[1], "kill-uid") == 0) return kill_uid(argv[2]);
   const int plan_fd = std::atoi(argv[1]);
   const int report_fd = std::atoi(argv[2]);
   LaunchPlan plan;

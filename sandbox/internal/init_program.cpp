@@ -87,18 +87,10 @@ InitProgram::InitProgram(const std::string& path) : path_(path) {
 
 InitProgram::~InitProgram() { ::close(fd_); }
 
-pid_t InitProgram::start(unsigned long namespace_flags, int plan_fd, int report_fd, const std::vector<int>& inherit,
+pid_t InitProgram::spawn(char* const* argv, unsigned long namespace_flags, const std::vector<int>& inherit,
                          std::string* error) const {
-  // Everything the child reads is prepared here: it may not allocate.
-  std::string plan_arg = std::to_string(plan_fd), report_arg = std::to_string(report_fd);
-  // argv[0] is what /proc/1/cmdline shows inside: no host path.
-  char name[] = "sandbox-init";
-  char* argv[] = {name, plan_arg.data(), report_arg.data(), nullptr};
   char* envp[] = {nullptr};
-  std::vector<int> fds = inherit;
-  fds.push_back(plan_fd);
-  fds.push_back(report_fd);
-  StartArgs args{fd_, fds.data(), fds.size(), (namespace_flags & CLONE_NEWUSER) != 0, argv, envp, 0};
+  StartArgs args{fd_, inherit.data(), inherit.size(), (namespace_flags & CLONE_NEWUSER) != 0, argv, envp, 0};
   pid_t pid = vfork_clone(start_child, &args, namespace_flags);
   if (pid < 0) {
     *error = std::string("clone: ") + std::strerror(errno);
@@ -110,6 +102,28 @@ pid_t InitProgram::start(unsigned long namespace_flags, int plan_fd, int report_
     return -1;
   }
   return pid;
+}
+
+pid_t InitProgram::start(unsigned long namespace_flags, int plan_fd, int report_fd, const std::vector<int>& inherit,
+                         std::string* error) const {
+  // Everything the child reads is prepared here: it may not allocate.
+  std::string plan_arg = std::to_string(plan_fd), report_arg = std::to_string(report_fd);
+  // argv[0] is what /proc/1/cmdline shows inside: no host path.
+  char name[] = "sandbox-init";
+  char* argv[] = {name, plan_arg.data(), report_arg.data(), nullptr};
+  std::vector<int> fds = inherit;
+  fds.push_back(plan_fd);
+  fds.push_back(report_fd);
+  return spawn(argv, namespace_flags, fds, error);
+}
+
+void InitProgram::kill_uid(uid_t uid) const {
+  char name[] = "sandbox-init", mode[] = "kill-uid";
+  std::string uid_arg = std::to_string(uid);
+  char* argv[] = {name, mode, uid_arg.data(), nullptr};
+  std::string error;
+  pid_t pid = spawn(argv, 0, {}, &error);
+  if (pid > 0) ::waitpid(pid, nullptr, 0);  // a failed start leaves the cgroup and process walk to do it
 }
 
 }  // namespace grpo::sandbox::internal

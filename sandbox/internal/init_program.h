@@ -8,6 +8,7 @@
 //   std::string path = find_init_program(&why);   // "" when missing
 //   InitProgram init(path);                        // once
 //   pid_t pid = init.start(flags, plan_fd, report_fd, fds, &error);  // per run
+//   init.kill_uid(uid);                            // Landlock tier: what a run left
 #pragma once
 
 #include <sys/types.h>
@@ -39,9 +40,15 @@ class InitProgram {
   // -1 with *error when the init could not be started.
   pid_t start(unsigned long namespace_flags, int plan_fd, int report_fd, const std::vector<int>& inherit,
               std::string* error) const;
+  // SIGKILLs every process of host uid `uid` (the Landlock tier's per-run uid;
+  // needs root): an init in kill mode takes that uid and kill(-1)s, which
+  // reaches exactly the processes the uid may signal, escaped ones included.
+  void kill_uid(uid_t uid) const;
   const std::string& path() const { return path_; }
 
  private:
+  pid_t spawn(char* const* argv, unsigned long namespace_flags, const std::vector<int>& inherit, std::string* error) const;
+
   std::string path_;
   int fd_ = -1;
 };

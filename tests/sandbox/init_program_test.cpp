@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +126,39 @@ TEST(InitProgramStartTest, InitRefusesAPlanOfAnotherFormat) {
   EXPECT_EQ(r.setup_step, internal::kStepPlan);
   EXPECT_EQ(r.setup_errno, EPROTO);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 127) << status;
+}
+
+// The Landlock tier's last sweep (as root): every process of the run's uid
+// dies, whoever its parent. Not root: the init cannot take another uid, and
+// so kills nothing.
+TEST(InitProgramStartTest, KillUidKillsEveryProcessOfThatUidOnly) {
+  constexpr uid_t kUid = 62998;  // a uid no run uses (runs: sandbox_uid 62000 + 1 + slot)
+  const bool root = geteuid() == 0;
+  pid_t victim = fork();
+  ASSERT_GE(victim, 0);
+  if (victim == 0) {
+    if (root && (syscall(SYS_setresgid, kUid, kUid, kUid) != 0 || syscall(SYS_setresuid, kUid, kUid, kUid) != 0)) _exit(3);
+    pause();
+    _exit(0);
+  }
+  const auto started = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while ((root ? status_field(victim, "Uid") != std::to_string(kUid) : status_field(victim, "Name").empty()) &&
+         std::chrono::steady_clock::now() < started)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::string why;
+  internal::InitProgram(internal::find_init_program(&why)).kill_uid(kUid);
+  int status = 0;
+  pid_t waited = 0;
+  for (int i = 0; i < 200 && (waited = waitpid(victim, &status, WNOHANG)) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (root) {
+    ASSERT_EQ(waited, victim) << "the process of uid " << kUid << " survived";
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  } else {
+    EXPECT_EQ(waited, 0) << "a process of our own uid was killed";
+    ::kill(victim, SIGKILL);
+    waitpid(victim, &status, 0);
+  }
 }
 
 }  // namespace

@@ -269,8 +269,9 @@ void add_eval_command(CLI::App& root) {
   cmd->add_option("--prompt-field", a->prompt_field, "Row field holding the question (default question)");
   cmd->add_option("--answer-field", a->answer_field, "Row field holding the gold answer (default answer)");
   cmd->add_option("--rewards", a->rewards, "Rewards: types joined by commas (countdown,format) or a JSON list as in a recipe");
-  cmd->add_option("--recipe", a->recipe, "Take data, template, rewards and sampling from this recipe; flags override it")->check(CLI::ExistingFile);
-  cmd->add_option("--set", a->overrides, "Override a key of --recipe: --set data.eval_size=50 (repeatable)");
+  auto* recipe = cmd->add_option("--recipe", a->recipe, "Take data, template, rewards and sampling from this recipe; flags override it")
+                     ->check(CLI::ExistingFile);
+  cmd->add_option("--set", a->overrides, "Override a key of --recipe: --set data.eval_size=50 (repeatable)")->needs(recipe);
   cmd->add_option("--tokenizer", a->tokenizer, "tokenizer.json or its directory (default: the checkpoint's)");
   cmd->add_option("--template", a->template_name, "Prompt template: r1_zero (default), plain, chatml, deepseek");
   cmd->add_option("--template-text", a->template_text, "Text of the plain template, with {question}-style placeholders");

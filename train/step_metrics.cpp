@@ -25,6 +25,8 @@ Stats stats_of(const std::vector<double>& v) {
 
 }  // namespace
 
+bool counts_as_correct(double accuracy_score) { return accuracy_score >= 1.0 - 1e-9; }
+
 MetricRoles metric_roles(const std::vector<std::string>& reward_types) {
   MetricRoles roles;
   for (size_t i = 0; i < reward_types.size(); ++i) {
@@ -51,8 +53,7 @@ std::map<std::string, double> rollout_metrics(const std::vector<rollout::GroupRe
       clipped += c.finish_reason == rollout::FinishReason::kLength;
       for (size_t j = 0; j < s.components.size() && j < components.size(); ++j)
         if (s.components[j].has_score) components[j].push_back(s.components[j].score);
-      // Correct means full marks: countdown gives 0.1 for a wrong but well-formed answer.
-      if (roles.accuracy_component >= 0) correct += s.components[roles.accuracy_component].score >= 1.0 - 1e-9;
+      if (roles.accuracy_component >= 0) correct += counts_as_correct(s.components[roles.accuracy_component].score);
       if (roles.format_component >= 0) formatted += s.components[roles.format_component].score > 0.0;
     }
   }

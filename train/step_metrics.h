@@ -24,6 +24,10 @@ std::map<std::string, double> rollout_metrics(const std::vector<rollout::GroupRe
                                               const std::vector<rewards::ScoredSample>& scored,
                                               const std::vector<std::string>& component_names, const MetricRoles& roles);
 
+// Whether an accuracy component's score means "correct": full marks, since
+// countdown gives 0.1 to a wrong but well-formed answer.
+bool counts_as_correct(double accuracy_score);
+
 // The first component of type math/countdown/code is the accuracy, the first of type format the format rate.
 MetricRoles metric_roles(const std::vector<std::string>& reward_types);
 

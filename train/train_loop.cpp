@@ -12,7 +12,6 @@
 #include "core/prompt_sampler.h"
 #include "core/recipe_file.h"
 #include "core/run_directory.h"
-#include "core/seeded_random.h"
 #include "core/stop_signal.h"
 #include "core/torch_runtime.h"
 #include "learner/advantages.h"
@@ -25,6 +24,7 @@
 #include "sandbox/doctor.h"
 #include "train/components.h"
 #include "train/rollout_backend.h"
+#include "train/rollout_samples.h"
 #include "train/step_metrics.h"
 
 namespace grpo::train {
@@ -131,40 +131,14 @@ class Loop {
 
   std::vector<rollout::GroupRequest> make_requests(const Dataset& data, const std::vector<size_t>& rows, int n,
                                                    bool greedy, uint64_t stream) {
-    std::vector<rollout::GroupRequest> out;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const DatasetRow& row = data.row(rows[i]);
-      auto ids = components_.prompt_template->encode(template_row(row.fields, recipe_.data.prompt_field));
-      rollout::GroupRequest r;
-      r.id = static_cast<int64_t>(i);
-      r.prompt_ids.assign(ids.begin(), ids.end());
-      r.n = n;
-      // Seeds depend on (run seed, step, group) only: a resumed run samples
-      // exactly what the uninterrupted one would have.
-      r.params = sampling(greedy, mix_seed(static_cast<uint64_t>(recipe_.run.seed), stream * 100003 + i));
-      out.push_back(std::move(r));
-    }
-    return out;
+    return group_requests(data, rows, *components_.prompt_template, recipe_.data.prompt_field, n, sampling(greedy, 0),
+                          static_cast<uint64_t>(recipe_.run.seed), stream);
   }
 
   std::vector<rewards::Sample> to_samples(const Dataset& data, const std::vector<size_t>& rows,
                                           const std::vector<rollout::GroupRequest>& requests,
                                           const std::vector<rollout::GroupResult>& results) const {
-    std::vector<rewards::Sample> samples;
-    for (size_t g = 0; g < results.size(); ++g) {
-      std::string prompt = components_.tokenizer->decode(
-          std::vector<int32_t>(requests[g].prompt_ids.begin(), requests[g].prompt_ids.end()));
-      for (const auto& c : results[g].completions) {
-        rewards::Sample s;
-        s.prompt = prompt;
-        s.completion = c.text;
-        s.completion_tokens = static_cast<int64_t>(c.ids.size());
-        s.finish_reason = rollout::finish_reason_name(c.finish_reason);
-        s.row = data.row(rows[g]).fields;
-        samples.push_back(std::move(s));
-      }
-    }
-    return samples;
+    return reward_samples(data, rows, requests, results, *components_.tokenizer);
   }
 
   void run_step(Progress& progress) {
@@ -231,7 +205,8 @@ class Loop {
     double t_total = seconds_since(t_step);
     record.metrics["time/step"] = t_total;
     record.metrics["throughput/tokens_per_s"] = t_total > 0 ? generated_tokens / t_total : 0;
-    record.samples = sample_records(results, samples, scored, adv.values);
+    record.samples = sample_records(results, samples, scored, components_.rewards->names(), adv.values,
+                                    recipe_.run.samples_per_step);
     dir_.store().write_step(record);
     last_metrics_ = record.metrics;
 
@@ -241,32 +216,6 @@ class Loop {
     if (record.metrics.count("accuracy/mean")) ps.accuracy = record.metrics["accuracy/mean"];
     ps.tokens_per_second = record.metrics["throughput/tokens_per_s"];
     progress.update(ps);
-  }
-
-  std::vector<SampleRecord> sample_records(const std::vector<rollout::GroupResult>& results,
-                                           const std::vector<rewards::Sample>& samples,
-                                           const std::vector<rewards::ScoredSample>& scored,
-                                           const std::vector<double>& advantages) const {
-    std::vector<SampleRecord> out;
-    auto names = components_.rewards->names();
-    size_t k = 0;
-    for (size_t g = 0; g < results.size(); ++g) {
-      for (size_t i = 0; i < results[g].completions.size(); ++i, ++k) {
-        if (recipe_.run.samples_per_step >= 0 && static_cast<int64_t>(out.size()) >= recipe_.run.samples_per_step) return out;
-        SampleRecord r;
-        r.group = static_cast<int64_t>(g);
-        r.index = static_cast<int64_t>(i);
-        r.prompt = samples[k].prompt;
-        r.completion = samples[k].completion;
-        for (size_t j = 0; j < names.size(); ++j) r.rewards[names[j]] = scored[k].components[j].score;
-        r.reward = scored[k].total;
-        r.advantage = advantages[k];
-        r.policy_version = results[g].weight_version;
-        r.finish_reason = samples[k].finish_reason;
-        out.push_back(std::move(r));
-      }
-    }
-    return out;
   }
 
   // Greedy completions of the held-out rows: eval/accuracy/mean, eval/format/rate, ...

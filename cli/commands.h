@@ -21,5 +21,6 @@ void add_data_command(CLI::App& root);
 void add_tokenizer_command(CLI::App& root);
 void add_model_command(CLI::App& root);
 void add_report_command(CLI::App& root);
+void add_serve_command(CLI::App& root);
 
 }  // namespace grpo::cli

@@ -57,13 +57,16 @@ def scenario_all(client, model):
     out["n3_again"] = completion(client, model, prompt=prompt, max_tokens=6, temperature=1.0, n=3, seed=5)
     out["n3_stream"] = streamed(lambda **kw: client.completions.create(
         model=model, prompt=prompt, max_tokens=6, temperature=1.0, n=3, seed=5, **kw), False, 3)
-    # A stop string taken from the middle of the greedy text.
-    text = out["greedy"]["texts"][0]
-    stop = text[len(text) // 2: len(text) // 2 + 2]
+    # A stop string from inside a seeded sample: its first new printable
+    # character past the start; the same seed samples the same tokens up to it.
+    sample = dict(prompt=prompt, max_tokens=16, temperature=1.0, seed=11)
+    out["sampled"] = completion(client, model, **sample)
+    text = out["sampled"]["texts"][0]
+    stop = next((c for k, c in enumerate(text) if k >= 2 and c.isascii() and c.isprintable() and c not in text[:k]), "")
     out["stop_string"] = stop
-    out["stop"] = completion(client, model, prompt=prompt, max_tokens=12, temperature=0, stop=[stop])
-    out["stop_stream"] = streamed(lambda **kw: client.completions.create(
-        model=model, prompt=prompt, max_tokens=12, temperature=0, stop=[stop], **kw), False, 1)
+    if stop:
+        out["stop"] = completion(client, model, stop=[stop], **sample)
+        out["stop_stream"] = streamed(lambda **kw: client.completions.create(model=model, stop=[stop], **sample, **kw), False, 1)
     messages = [{"role": "system", "content": "You add numbers."}, {"role": "user", "content": "What is 2 + 2?"}]
     out["chat"] = chat(client, model, messages=messages, max_tokens=10, temperature=0)
     out["chat_stream"] = streamed(lambda **kw: client.chat.completions.create(

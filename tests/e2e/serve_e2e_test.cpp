@@ -149,13 +149,17 @@ TEST_F(ServeE2ETest, OpenAiClientGetsCompletionsChatStreamsAndErrors) {
   EXPECT_EQ(n3["usage"]["prompt_tokens"], greedy["usage"]["prompt_tokens"]) << "the prompt counts once, not n times";
   EXPECT_FALSE(n3["texts"][0] == n3["texts"][1] && n3["texts"][1] == n3["texts"][2]) << "sampled choices all equal: " << n3["texts"];
 
-  // A stop string ends the completion before it, with finish_reason "stop".
-  std::string full = greedy["texts"][0], stop = out["stop_string"], cut = out["stop"]["texts"][0];
-  ASSERT_EQ(stop.size(), 2u) << "greedy text too short to pick a stop string: " << full;
+  // A stop string ends the completion before it, with finish_reason "stop";
+  // the kept text is the sample's text up to there (less a token straddling it).
+  std::string full = out["sampled"]["texts"][0], stop = out["stop_string"];
+  ASSERT_FALSE(stop.empty()) << "no stop character found in the sample '" << full << "'";
+  std::string cut = out["stop"]["texts"][0];
+  EXPECT_EQ(out["sampled"]["finish"][0], "length");
   EXPECT_EQ(out["stop"]["finish"][0], "stop");
   EXPECT_EQ(cut.find(stop), std::string::npos) << cut;
   EXPECT_EQ(full.compare(0, cut.size(), cut), 0) << "'" << cut << "' is not a prefix of '" << full << "'";
   EXPECT_LE(cut.size(), full.find(stop));
+  EXPECT_LT(out["stop"]["usage"]["completion_tokens"], out["sampled"]["usage"]["completion_tokens"]);
   EXPECT_EQ(out["stop_stream"]["texts"][0], cut);
   EXPECT_EQ(out["stop_stream"]["finish"][0], "stop");
 
@@ -183,7 +187,7 @@ TEST_F(ServeE2ETest, OpenAiClientGetsCompletionsChatStreamsAndErrors) {
 }
 
 // `grpo generate` output as {"texts": [...]} for one prompt.
-json generate(const std::string& model_args, const std::string& prompt, const std::string& flags) {
+json generate_texts(const std::string& model_args, const std::string& prompt, const std::string& flags) {
   auto r = run_command(grpo() + " generate " + model_args + " --threads 1 --prompt " + shell_quote(prompt) + " " + flags);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   json texts = json::array();
@@ -195,10 +199,10 @@ json generate(const std::string& model_args, const std::string& prompt, const st
 TEST_F(ServeE2ETest, OutputEqualsGrpoGenerateForTheSamePromptAndSeed) {
   std::string prompt = "What is 3 + 21?";
   json greedy = client(*server_, "complete " + shell_quote(prompt) + " 1 0 0 14");
-  EXPECT_EQ(greedy["texts"], generate(model_args(), prompt, "--temperature 0 --max-new-tokens 14"));
+  EXPECT_EQ(greedy["texts"], generate_texts(model_args(), prompt, "--temperature 0 --max-new-tokens 14"));
   // Sampling too: the server seeds prompt 0 as grpo generate does.
   json sampled = client(*server_, "complete " + shell_quote(prompt) + " 2 7 1.0 10");
-  EXPECT_EQ(sampled["texts"], generate(model_args(), prompt, "--n 2 --seed 7 --temperature 1.0 --max-new-tokens 10"));
+  EXPECT_EQ(sampled["texts"], generate_texts(model_args(), prompt, "--n 2 --seed 7 --temperature 1.0 --max-new-tokens 10"));
 }
 
 TEST_F(ServeE2ETest, ApiKeyIsRequiredWhenSet) {

@@ -22,5 +22,6 @@ void add_tokenizer_command(CLI::App& root);
 void add_model_command(CLI::App& root);
 void add_report_command(CLI::App& root);
 void add_eval_command(CLI::App& root);
+void add_serve_command(CLI::App& root);
 
 }  // namespace grpo::cli

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   grpo::cli::add_model_command(app);
   grpo::cli::add_report_command(app);
   grpo::cli::add_eval_command(app);
+  grpo::cli::add_serve_command(app);
 
   try {
     app.parse(argc, argv);

@@ -40,8 +40,8 @@ struct Sequence {
 class GenerationRun {
  public:
   GenerationRun(policies::CausalLM& model, policies::KvCache& cache, const std::vector<GroupRequest>& requests,
-                const DecodeFn& decode, EngineStats& stats)
-      : model_(model), cache_(cache), decode_(decode), stats_(stats) {
+                const DecodeFn& decode, const ProgressFn& on_progress, EngineStats& stats)
+      : model_(model), cache_(cache), decode_(decode), on_progress_(on_progress), stats_(stats) {
     device_ = model_.parameters().front().device();
     groups_.resize(requests.size());
     for (size_t g = 0; g < requests.size(); ++g) {
@@ -147,10 +147,14 @@ class GenerationRun {
     s.ids.push_back(token);
     s.logprobs.push_back(logprob);
     auto reason = s.stop->check(s.ids);
-    if (!reason) return false;
+    if (!reason) {
+      if (on_progress_) on_progress_({static_cast<size_t>(s.group), s.index, token, nullptr});
+      return false;
+    }
     CutCompletion cut = s.stop->finish(std::move(s.ids), std::move(s.logprobs), *reason);
     GroupState& group = groups_[s.group];
     group.completions[s.index] = Completion{std::move(cut.ids), std::move(cut.logprobs), std::move(cut.text), cut.finish_reason};
+    if (on_progress_) on_progress_({static_cast<size_t>(s.group), s.index, -1, &group.completions[s.index]});
     if (s.slot == group.prefix_slot && group.started < group.request->n)
       group.prefix_pinned = true;  // its prompt prefix still has forks to serve
     else
@@ -163,6 +167,7 @@ class GenerationRun {
   policies::CausalLM& model_;
   policies::KvCache& cache_;
   const DecodeFn& decode_;
+  const ProgressFn& on_progress_;
   EngineStats& stats_;
   torch::Device device_ = torch::kCPU;
   std::vector<GroupState> groups_;
@@ -188,7 +193,7 @@ Engine::Engine(std::shared_ptr<policies::CausalLM> model, EngineOptions options,
 
 Engine::~Engine() = default;
 
-std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& requests) {
+std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& requests, const ProgressFn& on_progress) {
   if (requests.empty()) return {};
   int64_t max_len = 0, completions = 0;
   for (const GroupRequest& r : requests) {
@@ -206,7 +211,7 @@ std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& reque
   policies::KvCache cache(model_->config(), slots, max_len, param.device(), param.scalar_type());
   stats_.cache_slots = slots;
   stats_.cache_max_len = max_len;
-  GenerationRun run(*model_, cache, requests, decode_, stats_);
+  GenerationRun run(*model_, cache, requests, decode_, on_progress, stats_);
   auto completions_by_group = run.run();
   std::vector<GroupResult> out(requests.size());
   for (size_t g = 0; g < requests.size(); ++g) {

@@ -66,7 +66,9 @@ class Engine {
 
   // Completes every request; results in request order. Throws grpo::Error for
   // an invalid request (empty prompt, bad params, longer than the budget).
-  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests);
+  // on_progress, when set, sees every kept token and every finished
+  // completion as it happens (streaming).
+  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests, const ProgressFn& on_progress = {});
 
   void set_weight_version(int64_t version) { weight_version_ = version; }
   int64_t weight_version() const { return weight_version_; }

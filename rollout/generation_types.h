@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,16 @@ struct GroupResult {
   std::vector<Completion> completions;  // n of them, in index order
   int64_t weight_version = -1;          // weights that produced every completion
 };
+
+// One event of a completion while Engine::generate runs, for callers that
+// stream (grpo serve): a new token that does not end it, or its final cut.
+struct CompletionProgress {
+  size_t request = 0;                // index of the request in the generate call
+  int index = 0;                     // completion index within the group
+  int64_t token = -1;                // the new token (when finished is null)
+  const Completion* finished = nullptr;  // set once, when the completion ends
+};
+// Called on the generating thread, in token order per completion; must not throw.
+using ProgressFn = std::function<void(const CompletionProgress&)>;
 
 }  // namespace grpo::rollout

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <map>
+
 #include "policies/causal_lm.h"
 #include "core/error.h"
 #include "rollout/sampler.h"
@@ -149,6 +151,36 @@ TEST(EngineTest, StopStringsAndStopTokensEndCompletions) {
   EXPECT_EQ(t.ids.size(), at + 1);
   EXPECT_EQ(t.finish_reason, FinishReason::kStop);
   EXPECT_EQ(f.finish_reason, FinishReason::kLength);
+}
+
+TEST(EngineTest, ProgressSeesEveryKeptTokenThenTheFinalCompletion) {
+  auto model = tiny_model();
+  EngineOptions options;
+  options.max_slots = 2;  // fewer slots than completions: progress also flows across slot refills
+  Engine engine(model, options, letters);
+  GroupRequest stopped = request(2, {3, 4}, 1, 1.0, 12);
+  stopped.params.stop_strings = {"q"};
+  std::map<std::pair<size_t, int>, std::vector<int64_t>> streamed;
+  std::map<std::pair<size_t, int>, Completion> finished;
+  auto out = engine.generate({request(1, {5, 6, 7}, 3, 1.0, 9), stopped}, [&](const CompletionProgress& p) {
+    auto key = std::make_pair(p.request, p.index);
+    ASSERT_EQ(finished.count(key), 0u) << "progress after the completion finished";
+    if (p.finished) finished[key] = *p.finished;
+    else streamed[key].push_back(p.token);
+  });
+  ASSERT_EQ(finished.size(), 4u) << "one final event per completion";
+  for (size_t g = 0; g < out.size(); ++g) {
+    for (size_t j = 0; j < out[g].completions.size(); ++j) {
+      const Completion& c = out[g].completions[j];
+      auto key = std::make_pair(g, static_cast<int>(j));
+      EXPECT_EQ(finished[key].ids, c.ids);
+      EXPECT_EQ(finished[key].text, c.text);
+      // Kept tokens are every token but the last; a stop string may cut the final ids shorter.
+      std::vector<int64_t> kept = streamed[key];
+      ASSERT_LE(c.ids.size(), kept.size() + 1);
+      EXPECT_TRUE(std::equal(c.ids.begin(), c.ids.end() - (c.ids.size() == kept.size() + 1 ? 1 : 0), kept.begin()));
+    }
+  }
 }
 
 }  // namespace

@@ -66,7 +66,10 @@ class Engine {
 
   // Completes every request; results in request order. Throws grpo::Error for
   // an invalid request (empty prompt, bad params, longer than the budget).
-  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests);
+  // `on_group_done`, when given, is called on this thread with (index into
+  // requests, result) the moment a group's last completion ends, so that a
+  // caller can start scoring it while the other groups still decode.
+  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests, const GroupDoneFn& on_group_done = {});
 
   void set_weight_version(int64_t version) { weight_version_ = version; }
   int64_t weight_version() const { return weight_version_; }

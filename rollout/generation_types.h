@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,8 @@ struct GroupResult {
   std::vector<Completion> completions;  // n of them, in index order
   int64_t weight_version = -1;          // weights that produced every completion
 };
+
+// Told that group `index` (of the requests of one call) has finished, with its result.
+using GroupDoneFn = std::function<void(size_t index, const GroupResult& result)>;
 
 }  // namespace grpo::rollout

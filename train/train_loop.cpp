@@ -82,7 +82,7 @@ struct StepBatch {
   std::vector<rewards::Sample> samples;          // per completion, groups contiguous
   std::vector<rewards::ScoredSample> scored;
   int rounds = 0;                                // extra rounds (dynamic sampling)
-  int64_t stale_groups = 0, zero_std_groups = 0, surplus_groups = 0;
+  int64_t stale_groups = 0, zero_std_groups = 0;
   double time_rollout = 0, time_reward = 0, generate_s = 0;
 };
 
@@ -230,14 +230,9 @@ class Loop {
   void keep_groups(const LaunchedBatch& launched, ScoredBatch& b, bool drop_zero_std, StepBatch& into) const {
     const int64_t max_staleness = recipe_.rollout.mode == "async" ? recipe_.rollout.max_staleness : 0;
     const size_t g_size = static_cast<size_t>(recipe_.rollout.num_generations);
-    into.time_rollout += b.wait_generate_s;
-    into.time_reward += b.wait_reward_s;
-    into.generate_s += b.generate_s;
     for (size_t g = 0; g < b.results.size(); ++g) {
-      if (into.results.size() >= static_cast<size_t>(recipe_.data.prompts_per_step)) {
-        ++into.surplus_groups;
-        continue;
-      }
+      // A refill round can bring more informative groups than the batch needs.
+      if (into.results.size() >= static_cast<size_t>(recipe_.data.prompts_per_step)) break;
       if (version_ - b.results[g].weight_version > max_staleness) {
         ++into.stale_groups;
         continue;
@@ -266,13 +261,20 @@ class Loop {
     ahead_.pop_front();
     const bool dynamic = recipe_.rollout.dynamic_sampling;
     StepBatch batch;
-    ScoredBatch b = pipeline_->wait(launched.ticket);
+    auto await_batch = [&](const LaunchedBatch& l) {
+      ScoredBatch got = pipeline_->wait(l.ticket);
+      batch.time_rollout += got.wait_generate_s;
+      batch.time_reward += got.wait_reward_s;
+      batch.generate_s += got.generate_s;
+      return got;
+    };
+    ScoredBatch b = await_batch(launched);
     keep_groups(launched, b, dynamic, batch);
     while (dynamic && batch.results.size() < static_cast<size_t>(recipe_.data.prompts_per_step) &&
            batch.rounds < recipe_.rollout.max_generation_rounds) {
       ++batch.rounds;
       launched = launch_round(step, batch.rounds);
-      b = pipeline_->wait(launched.ticket);
+      b = await_batch(launched);
       keep_groups(launched, b, dynamic, batch);
     }
     // No informative group after every round: train on the last round as it

@@ -96,6 +96,35 @@ TEST(EngineTest, FinishedSlotsAreRefilledAndResultsUnchanged) {
     for (size_t j = 0; j < a[g].completions.size(); ++j) EXPECT_EQ(a[g].completions[j].ids, b[g].completions[j].ids) << g << "/" << j;
 }
 
+// Each group is reported once, the moment its last completion ends, with the
+// result generate() returns; with one group's worth of slots the first group
+// is reported while later groups have not yet decoded.
+TEST(EngineTest, EachGroupIsReportedWhenItFinishes) {
+  auto model = tiny_model();
+  std::vector<GroupRequest> reqs = {request(1, {1, 2, 3}, 2, 1.0, 6, 5), request(2, {4, 5}, 2, 1.0, 9, 6),
+                                    request(3, {6}, 2, 1.0, 4, 7)};
+  Engine engine(model, {/*max_slots=*/2, /*kv_budget_tokens=*/65536});
+  engine.set_weight_version(4);
+  std::vector<std::pair<size_t, GroupResult>> reported;
+  std::vector<int64_t> decode_steps_at_report;
+  auto out = engine.generate(reqs, [&](size_t index, const GroupResult& r) {
+    reported.emplace_back(index, r);
+    decode_steps_at_report.push_back(engine.stats().decode_steps);
+  });
+  ASSERT_EQ(reported.size(), 3u);
+  std::vector<bool> seen(3, false);
+  for (const auto& [index, r] : reported) {
+    ASSERT_LT(index, 3u);
+    EXPECT_FALSE(seen[index]) << "group " << index << " reported twice";
+    seen[index] = true;
+    EXPECT_EQ(r.id, out[index].id);
+    EXPECT_EQ(r.weight_version, 4);
+    ASSERT_EQ(r.completions.size(), out[index].completions.size());
+    for (size_t j = 0; j < r.completions.size(); ++j) EXPECT_EQ(r.completions[j].ids, out[index].completions[j].ids);
+  }
+  EXPECT_LT(decode_steps_at_report.front(), engine.stats().decode_steps) << "first group reported only at the end";
+}
+
 TEST(EngineTest, KvBudgetBoundsTheCache) {
   auto model = tiny_model();
   Engine engine(model, {/*max_slots=*/64, /*kv_budget_tokens=*/3 * 20});

@@ -239,6 +239,7 @@ void run_eval(const EvalArgs& a) {
   RunDirectory dir = RunDirectory::create(recipe.run, recipe_to_json(recipe).dump(2), kVersion);
   try {
     auto backend = train::make_rollout_backend(recipe, components, dir.path());
+    backend->publish(train::kEvaluatedVersion);
     train::EvalResult result = train::evaluate(*backend, components, recipe, options);
     nlohmann::json d = description(recipe, result, components.eval_data.name());
     train::write_evaluation(dir.store(), result, d);

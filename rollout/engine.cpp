@@ -22,6 +22,7 @@ struct GroupState {
   bool prefix_pinned = false; // prefix slot's own sequence ended, kept for forks
   torch::Tensor last_logits;  // [V] logits after the prompt
   int started = 0;
+  int finished = 0;
   std::vector<Completion> completions;
 };
 
@@ -40,8 +41,9 @@ struct Sequence {
 class GenerationRun {
  public:
   GenerationRun(policies::CausalLM& model, policies::KvCache& cache, const std::vector<GroupRequest>& requests,
-                const DecodeFn& decode, const ProgressFn& on_progress, EngineStats& stats)
-      : model_(model), cache_(cache), decode_(decode), on_progress_(on_progress), stats_(stats) {
+                const DecodeFn& decode, const GenerateHooks& hooks, EngineStats& stats, int64_t weight_version)
+      : model_(model), cache_(cache), decode_(decode), on_progress_(hooks.on_progress), stats_(stats),
+        on_group_done_(hooks.on_group_done), weight_version_(weight_version) {
     device_ = model_.parameters().front().device();
     groups_.resize(requests.size());
     for (size_t g = 0; g < requests.size(); ++g) {
@@ -159,6 +161,8 @@ class GenerationRun {
       group.prefix_pinned = true;  // its prompt prefix still has forks to serve
     else
       release(s.slot);
+    if (++group.finished == group.request->n && on_group_done_)
+      on_group_done_(static_cast<size_t>(s.group), GroupResult{group.request->id, group.completions, weight_version_});
     return true;
   }
 
@@ -169,6 +173,8 @@ class GenerationRun {
   const DecodeFn& decode_;
   const ProgressFn& on_progress_;
   EngineStats& stats_;
+  const GroupDoneFn& on_group_done_;
+  int64_t weight_version_;
   torch::Device device_ = torch::kCPU;
   std::vector<GroupState> groups_;
   std::deque<std::pair<int, int>> pending_;  // (group, completion index) in request order
@@ -193,7 +199,7 @@ Engine::Engine(std::shared_ptr<policies::CausalLM> model, EngineOptions options,
 
 Engine::~Engine() = default;
 
-std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& requests, const ProgressFn& on_progress) {
+std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& requests, const GenerateHooks& hooks) {
   if (requests.empty()) return {};
   int64_t max_len = 0, completions = 0;
   for (const GroupRequest& r : requests) {
@@ -211,7 +217,7 @@ std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& reque
   policies::KvCache cache(model_->config(), slots, max_len, param.device(), param.scalar_type());
   stats_.cache_slots = slots;
   stats_.cache_max_len = max_len;
-  GenerationRun run(*model_, cache, requests, decode_, on_progress, stats_);
+  GenerationRun run(*model_, cache, requests, decode_, hooks, stats_, weight_version_);
   auto completions_by_group = run.run();
   std::vector<GroupResult> out(requests.size());
   for (size_t g = 0; g < requests.size(); ++g) {

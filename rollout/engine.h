@@ -66,9 +66,11 @@ class Engine {
 
   // Completes every request; results in request order. Throws grpo::Error for
   // an invalid request (empty prompt, bad params, longer than the budget).
-  // on_progress, when set, sees every kept token and every finished
-  // completion as it happens (streaming).
-  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests, const ProgressFn& on_progress = {});
+  // `hooks.on_progress` sees every kept token and every finished completion as
+  // it happens (streaming); `hooks.on_group_done` gets (index into requests,
+  // result) the moment a group's last completion ends, so that a caller can
+  // start scoring it while the other groups still decode.
+  std::vector<GroupResult> generate(const std::vector<GroupRequest>& requests, const GenerateHooks& hooks = {});
 
   void set_weight_version(int64_t version) { weight_version_ = version; }
   int64_t weight_version() const { return weight_version_; }

@@ -46,5 +46,14 @@ struct CompletionProgress {
 };
 // Called on the generating thread, in token order per completion; must not throw.
 using ProgressFn = std::function<void(const CompletionProgress&)>;
+// Told that group `index` (of the requests of one call) has finished, with its result.
+using GroupDoneFn = std::function<void(size_t index, const GroupResult& result)>;
+
+// Optional observers of one Engine::generate call; both run on the generating
+// thread and must not throw.
+struct GenerateHooks {
+  ProgressFn on_progress;     // every kept token and finished completion (streaming: grpo serve)
+  GroupDoneFn on_group_done;  // a group's result as soon as it ends (rewards overlap decoding)
+};
 
 }  // namespace grpo::rollout

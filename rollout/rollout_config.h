@@ -27,6 +27,13 @@ struct RolloutConfig {
   double heartbeat_timeout_s = 30.0;
   std::string curve_server_key_file;
   std::vector<std::string> curve_authorized_keys;
+  // --- how generation, scoring and learning overlap (`grpo train`)
+  std::string mode = "sync";
+  int max_staleness = 1;
+  bool overlap_rewards = true;
+  // --- DAPO dynamic sampling (`grpo train`)
+  bool dynamic_sampling = false;
+  int max_generation_rounds = 3;
 
   template <class V> void fields(V& v) {
     v.field("num_generations", num_generations, "Completions per prompt: the group size G of GRPO (TRL default 8).");
@@ -44,6 +51,11 @@ struct RolloutConfig {
     v.field("heartbeat_timeout_s", heartbeat_timeout_s, "A worker silent this long is dropped and its requests requeued.");
     v.field("curve_server_key_file", curve_server_key_file, "CURVE key file of the orchestrator (public= / secret= lines; `grpo rollout-worker --keygen FILE`).");
     v.field("curve_authorized_keys", curve_authorized_keys, "Public keys (Z85) of workers let in; empty = any worker knowing the server key.");
+    v.choice("mode", mode, {"sync", "async"}, "sync: each batch is generated with the newest weights (on-policy). async: the next batches are generated while the learner updates, with weights at most max_staleness versions old (needs learner.is_correction).");
+    v.field("max_staleness", max_staleness, "async: how many versions behind the learner a sample may be; batches run this many steps ahead, and older groups are dropped and counted. 0 = no look-ahead.");
+    v.field("overlap_rewards", overlap_rewards, "Score each group the moment its generation ends, while other groups still generate (same scores as scoring the batch at the end).");
+    v.field("dynamic_sampling", dynamic_sampling, "DAPO dynamic sampling: drop groups whose rewards are all equal (no advantage signal) and generate more prompts to refill the batch.");
+    v.field("max_generation_rounds", max_generation_rounds, "dynamic_sampling: extra generation rounds a step may spend refilling its batch; after them it trains on the groups it has.");
     v.check(num_generations >= 2, "num_generations", "must be >= 2: group-relative advantages need at least two completions");
     v.check(max_new_tokens >= 1, "max_new_tokens", "must be >= 1");
     v.check(temperature >= 0, "temperature", "must be >= 0 (0 = greedy)");
@@ -51,6 +63,8 @@ struct RolloutConfig {
     v.check(top_k >= 0, "top_k", "must be >= 0 (0 = off)");
     v.check(min_p >= 0 && min_p < 1, "min_p", "must be in [0, 1)");
     v.check(workers >= 0, "workers", "must be >= 0 (0 = generate in the trainer process)");
+    v.check(max_staleness >= 0, "max_staleness", "must be >= 0");
+    v.check(max_generation_rounds >= 0, "max_generation_rounds", "must be >= 0 (0 = drop without refilling)");
     v.check(kv_budget_tokens >= max_new_tokens, "kv_budget_tokens", "must hold at least one full completion (>= max_new_tokens)");
   }
 };

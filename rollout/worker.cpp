@@ -143,18 +143,24 @@ class Generator {
     lock.unlock();
     std::vector<GroupRequest> requests;
     for (auto& q : batch) requests.push_back(q.request);
-    std::vector<WireMessage> out;
+    // Each group's result goes out the moment it finishes, so the
+    // orchestrator can score it while the rest of the batch decodes.
+    std::vector<bool> sent(batch.size(), false);
+    auto send = [&](size_t i, const GroupResult& result) {
+      std::lock_guard<std::mutex> guard(state_.mu);
+      state_.outbox.push_back(WireMessage{msg::kResult, {{"request_id", batch[i].request_id}, {"result", msg::result_to_json(result)}}, {}});
+      sent[i] = true;
+    };
+    std::vector<WireMessage> failed;
     try {
-      auto results = engine_->generate(requests);
-      for (size_t i = 0; i < results.size(); ++i)
-        out.push_back(WireMessage{msg::kResult, {{"request_id", batch[i].request_id}, {"result", msg::result_to_json(results[i])}}, {}});
+      engine_->generate(requests, GenerateHooks{nullptr, send});
     } catch (const std::exception& e) {
       GRPO_LOG_ERROR(log_, "generation failed: " << e.what());
-      for (auto& q : batch)
-        out.push_back(WireMessage{msg::kResult, {{"request_id", q.request_id}, {"error", e.what()}}, {}});
+      for (size_t i = 0; i < batch.size(); ++i)
+        if (!sent[i]) failed.push_back(WireMessage{msg::kResult, {{"request_id", batch[i].request_id}, {"error", e.what()}}, {}});
     }
     lock.lock();
-    for (auto& m : out) state_.outbox.push_back(std::move(m));
+    for (auto& m : failed) state_.outbox.push_back(std::move(m));
   }
 
   WorkerState& state_;

@@ -114,7 +114,7 @@ void Batcher::run_batch(std::vector<std::shared_ptr<Job>>& jobs) {
     job->add_event(std::move(e));
   };
   try {
-    std::vector<rollout::GroupResult> results = engine_.generate(requests, on_progress);
+    std::vector<rollout::GroupResult> results = engine_.generate(requests, rollout::GenerateHooks{on_progress, nullptr});
     size_t at = 0;
     for (auto& job : jobs) {
       std::vector<rollout::GroupResult> mine(results.begin() + static_cast<std::ptrdiff_t>(at),

@@ -42,7 +42,7 @@ Graded generate_and_grade(RolloutBackend& backend, const TrainComponents& c, con
     auto requests = group_requests(data, rows, *c.prompt_template, recipe.data.prompt_field, o.samples_per_problem, params,
                                    static_cast<uint64_t>(recipe.run.seed), /*stream=*/0, static_cast<uint64_t>(first));
     Graded part;
-    part.results = backend.generate(requests);
+    part.results = backend.generate(requests, kEvaluatedVersion, {});
     part.samples = reward_samples(data, rows, requests, part.results, *c.tokenizer);
     part.scored = c.rewards->score(part.samples);
     append(all, std::move(part), first);

@@ -57,6 +57,10 @@ struct EvalResult {
 // says "correct" (math, countdown, code) and components.eval_data has rows.
 void check_evaluable(const Recipe& recipe, const TrainComponents& components);
 
+// The weights version an evaluation generates with: publish the checkpoint's
+// weights as this version on the backend before evaluate().
+constexpr int64_t kEvaluatedVersion = 0;
+
 // Completes and grades every row of components.eval_data (check_evaluable first).
 EvalResult evaluate(RolloutBackend& backend, const TrainComponents& components, const Recipe& recipe,
                     const EvalOptions& options);

@@ -46,6 +46,9 @@ struct Recipe {
     v.field("sandbox", sandbox, "How model-written programs are isolated (code rewards).");
     v.field("run", run, "Naming, seeding and length of the run.");
     v.check(!rewards.empty(), "rewards", "list at least one reward, e.g. [{\"type\": \"math\"}]");
+    v.check(rollout.mode != "async" || learner.is_correction != "none", "learner.is_correction",
+            "rollout.mode = async trains on samples up to rollout.max_staleness versions old: set an importance-sampling "
+            "correction (e.g. token_truncate) so the learner reweights them by pi_old/pi_rollout");
   }
 };
 

@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -36,23 +40,60 @@ rollout::EngineOptions engine_options(const rollout::RolloutConfig& c) {
 
 class LocalRollout : public RolloutBackend {
  public:
-  LocalRollout(const Recipe& recipe, const TrainComponents& c)
-      : engine_(c.policy, engine_options(recipe.rollout), decoder_of(*c.tokenizer)) {}
-  void publish(int64_t version) override { engine_.set_weight_version(version); }
-  std::vector<rollout::GroupResult> generate(const std::vector<rollout::GroupRequest>& requests) override {
+  // detached: generate from a frozen copy of each published version (async
+  // mode, where the learner changes the policy while a batch generates).
+  LocalRollout(const Recipe& recipe, const TrainComponents& c, bool detached)
+      : policy_(c.policy), options_(engine_options(recipe.rollout)), decode_(decoder_of(*c.tokenizer)), detached_(detached) {}
+
+  void publish(int64_t version) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!detached_) {
+      live_version_ = version;
+      return;
+    }
+    torch::NoGradGuard no_grad;
+    auto copy = policy_->clone_model();
+    copy->eval();
+    frozen_[version] = std::move(copy);
+  }
+
+  std::vector<rollout::GroupResult> generate(const std::vector<rollout::GroupRequest>& requests, int64_t version,
+                                             const rollout::GroupDoneFn& on_group_done) override {
     // The learner trains the same module: generation must not record autograd
     // graphs, and must not count MoE expert loads as training loads.
     torch::NoGradGuard no_grad;
-    bool was_training = engine_.model().is_training();
-    engine_.model().eval();
-    auto out = engine_.generate(requests);
-    if (was_training) engine_.model().train();
+    std::shared_ptr<policies::CausalLM> model = model_for(version);
+    bool was_training = model->is_training();
+    rollout::Engine engine(model, options_, decode_);
+    engine.set_weight_version(version);
+    auto out = engine.generate(requests, rollout::GenerateHooks{nullptr, on_group_done});
+    if (was_training) model->train();
     return out;
   }
-  std::string describe() const override { return "in-process engine"; }
+  std::string describe() const override { return detached_ ? "in-process engine on frozen weight copies" : "in-process engine"; }
 
  private:
-  rollout::Engine engine_;
+  std::shared_ptr<policies::CausalLM> model_for(int64_t version) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!detached_) {
+      if (version != live_version_)
+        throw Error("rollout: version " + std::to_string(version) + " requested, the live policy is version " + std::to_string(live_version_));
+      return policy_;
+    }
+    auto it = frozen_.find(version);
+    if (it == frozen_.end()) throw Error("rollout: weights version " + std::to_string(version) + " was never published");
+    // Batches are launched with non-decreasing versions: older copies are done with.
+    frozen_.erase(frozen_.begin(), it);
+    return it->second;
+  }
+
+  std::shared_ptr<policies::CausalLM> policy_;
+  rollout::EngineOptions options_;
+  rollout::DecodeFn decode_;
+  bool detached_;
+  std::mutex mu_;
+  int64_t live_version_ = -1;
+  std::map<int64_t, std::shared_ptr<policies::CausalLM>> frozen_;
 };
 
 std::string read_text(const std::string& path) {
@@ -91,23 +132,34 @@ class WorkerRollout : public RolloutBackend {
     pool_->publish_weights(version, policy_->checkpoint_tensors());
   }
 
-  std::vector<rollout::GroupResult> generate(const std::vector<rollout::GroupRequest>& requests) override {
+  // The pool dispatches with the newest published version as the minimum, so
+  // every result is from `version` or newer.
+  std::vector<rollout::GroupResult> generate(const std::vector<rollout::GroupRequest>& requests, int64_t /*version*/,
+                                             const rollout::GroupDoneFn& on_group_done) override {
     respawn_dead_workers();
-    for (const auto& r : requests) pool_->submit(r);
-    std::vector<rollout::GroupResult> got;
-    while (got.size() < requests.size()) {
-      auto r = pool_->next_result(/*timeout_s=*/1.0);
-      if (r) got.push_back(std::move(*r));
-      respawn_dead_workers();
+    std::map<int64_t, size_t> index_of;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (!index_of.emplace(requests[i].id, i).second)
+        throw Error("rollout: request id " + std::to_string(requests[i].id) + " used twice in one batch");
+      pool_->submit(requests[i]);
     }
     // Results arrive in completion order; callers want request order.
-    std::vector<rollout::GroupResult> ordered;
-    for (const auto& req : requests) {
-      auto it = std::find_if(got.begin(), got.end(), [&](const rollout::GroupResult& g) { return g.id == req.id; });
-      if (it == got.end()) throw Error("rollout: no result for request " + std::to_string(req.id));
-      ordered.push_back(std::move(*it));
+    std::vector<std::optional<rollout::GroupResult>> ordered(requests.size());
+    size_t got = 0;
+    while (got < requests.size()) {
+      auto r = pool_->next_result(/*timeout_s=*/1.0);
+      respawn_dead_workers();
+      if (!r) continue;
+      auto it = index_of.find(r->id);
+      if (it == index_of.end() || ordered[it->second])
+        throw Error("rollout: unexpected result for request " + std::to_string(r->id) + " (not pending in this batch)");
+      if (on_group_done) on_group_done(it->second, *r);
+      ordered[it->second] = std::move(*r);
+      ++got;
     }
-    return ordered;
+    std::vector<rollout::GroupResult> out;
+    for (auto& r : ordered) out.push_back(std::move(*r));
+    return out;
   }
 
   int64_t respawns() const override { return respawns_; }
@@ -148,14 +200,14 @@ class WorkerRollout : public RolloutBackend {
   int threads_per_worker_ = 1;
   std::unique_ptr<rollout::WorkerPool> pool_;
   std::vector<pid_t> pids_;
-  int64_t respawns_ = 0;
+  std::atomic<int64_t> respawns_{0};  // read by the trainer thread, counted by the pipeline thread
 };
 
 }  // namespace
 
 std::unique_ptr<RolloutBackend> make_rollout_backend(const Recipe& recipe, const TrainComponents& components,
                                                      const std::string& run_path) {
-  if (recipe.rollout.workers == 0) return std::make_unique<LocalRollout>(recipe, components);
+  if (recipe.rollout.workers == 0) return std::make_unique<LocalRollout>(recipe, components, recipe.rollout.mode == "async");
   return std::make_unique<WorkerRollout>(recipe, components, run_path);
 }
 

@@ -23,6 +23,21 @@ std::vector<rollout::GroupRequest> group_requests(const Dataset& data, const std
   return out;
 }
 
+std::vector<rewards::Sample> group_reward_samples(const std::string& prompt, const nlohmann::json& row,
+                                                  const rollout::GroupResult& result) {
+  std::vector<rewards::Sample> samples;
+  for (const auto& c : result.completions) {
+    rewards::Sample s;
+    s.prompt = prompt;
+    s.completion = c.text;
+    s.completion_tokens = static_cast<int64_t>(c.ids.size());
+    s.finish_reason = rollout::finish_reason_name(c.finish_reason);
+    s.row = row;
+    samples.push_back(std::move(s));
+  }
+  return samples;
+}
+
 std::vector<rewards::Sample> reward_samples(const Dataset& data, const std::vector<size_t>& rows,
                                             const std::vector<rollout::GroupRequest>& requests,
                                             const std::vector<rollout::GroupResult>& results,
@@ -31,15 +46,7 @@ std::vector<rewards::Sample> reward_samples(const Dataset& data, const std::vect
   for (size_t g = 0; g < results.size(); ++g) {
     std::string prompt =
         tokenizer.decode(std::vector<int32_t>(requests[g].prompt_ids.begin(), requests[g].prompt_ids.end()));
-    for (const auto& c : results[g].completions) {
-      rewards::Sample s;
-      s.prompt = prompt;
-      s.completion = c.text;
-      s.completion_tokens = static_cast<int64_t>(c.ids.size());
-      s.finish_reason = rollout::finish_reason_name(c.finish_reason);
-      s.row = data.row(rows[g]).fields;
-      samples.push_back(std::move(s));
-    }
+    for (auto& s : group_reward_samples(prompt, data.row(rows[g]).fields, results[g])) samples.push_back(std::move(s));
   }
   return samples;
 }

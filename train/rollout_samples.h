@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/dataset.h"
 #include "core/run_store.h"
 #include "policies/prompt_template.h"
@@ -32,6 +34,11 @@ std::vector<rollout::GroupRequest> group_requests(const Dataset& data, const std
                                                   const policies::PromptTemplate& tpl, const std::string& prompt_field,
                                                   int n, const rollout::SamplingParams& params, uint64_t seed,
                                                   uint64_t stream, uint64_t first_group = 0);
+
+// The reward samples of one group's completions, each carrying `row` (the
+// dataset fields: gold answer, nums, tests, ...).
+std::vector<rewards::Sample> group_reward_samples(const std::string& prompt, const nlohmann::json& row,
+                                                  const rollout::GroupResult& result);
 
 // One reward sample per completion, groups contiguous in the order of `results`;
 // each carries its row's fields (gold answer, nums, tests, ...).

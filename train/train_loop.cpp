@@ -1,6 +1,8 @@
 #include "train/train_loop.h"
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,6 +27,7 @@
 #include "train/components.h"
 #include "train/rollout_backend.h"
 #include "train/rollout_samples.h"
+#include "train/rollout_pipeline.h"
 #include "train/step_metrics.h"
 
 namespace grpo::train {
@@ -63,6 +66,26 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
+// A training batch queued on the rollout pipeline.
+struct LaunchedBatch {
+  int64_t step = 0;
+  std::vector<size_t> rows;                     // dataset rows of its prompts
+  std::vector<rollout::GroupRequest> requests;
+  DataCursor cursor_before;                     // the data cursor before its prompts were drawn
+  RolloutPipeline::Ticket ticket;
+};
+
+// The groups one step trains on, gathered over one or more generation rounds.
+struct StepBatch {
+  std::vector<std::vector<int64_t>> prompt_ids;  // per group
+  std::vector<rollout::GroupResult> results;
+  std::vector<rewards::Sample> samples;          // per completion, groups contiguous
+  std::vector<rewards::ScoredSample> scored;
+  int rounds = 0;                                // extra rounds (dynamic sampling)
+  int64_t stale_groups = 0, zero_std_groups = 0;
+  double time_rollout = 0, time_reward = 0, generate_s = 0;
+};
+
 // The run: its components and the state that a checkpoint carries.
 class Loop {
  public:
@@ -81,6 +104,7 @@ class Loop {
     for (const auto& r : recipe.rewards) types.push_back(r.type);
     roles_ = metric_roles(types);
     backend_ = make_rollout_backend(recipe, components_, dir.path());
+    pipeline_ = std::make_unique<RolloutPipeline>(*backend_, *components_.rewards, recipe.rollout.overlap_rewards);
     GRPO_LOG_INFO("train", "run " << dir.path() << ": " << components_.train_data.size() << " training rows, "
                                   << components_.eval_data.size() << " held-out rows, rollout by " << backend_->describe());
   }
@@ -129,57 +153,150 @@ class Loop {
     return p;
   }
 
+  // Group requests for `rows`; seeds from (run seed, stream, first_group + i)
+  // only, so a resumed run samples exactly what the uninterrupted one would have.
   std::vector<rollout::GroupRequest> make_requests(const Dataset& data, const std::vector<size_t>& rows, int n,
-                                                   bool greedy, uint64_t stream) {
+                                                   bool greedy, uint64_t stream, size_t first_group = 0) {
     return group_requests(data, rows, *components_.prompt_template, recipe_.data.prompt_field, n, sampling(greedy, 0),
-                          static_cast<uint64_t>(recipe_.run.seed), stream);
+                          static_cast<uint64_t>(recipe_.run.seed), stream, first_group);
   }
 
-  std::vector<rewards::Sample> to_samples(const Dataset& data, const std::vector<size_t>& rows,
-                                          const std::vector<rollout::GroupRequest>& requests,
-                                          const std::vector<rollout::GroupResult>& results) const {
-    return reward_samples(data, rows, requests, results, *components_.tokenizer);
+  // The reward samples of one finished group, made on the pipeline thread
+  // from copies of what they need.
+  GroupSamplesFn group_samples(const Dataset& data, const std::vector<size_t>& rows,
+                               const std::vector<rollout::GroupRequest>& requests) const {
+    std::vector<std::string> prompts;
+    std::vector<nlohmann::json> fields;
+    for (size_t g = 0; g < requests.size(); ++g) {
+      prompts.push_back(components_.tokenizer->decode(
+          std::vector<int32_t>(requests[g].prompt_ids.begin(), requests[g].prompt_ids.end())));
+      fields.push_back(data.row(rows[g]).fields);
+    }
+    return [prompts = std::move(prompts), fields = std::move(fields)](size_t g, const rollout::GroupResult& result) {
+      return group_reward_samples(prompts[g], fields[g], result);
+    };
+  }
+
+  // Launches the training batches of steps `step` .. step + look-ahead that are
+  // not launched yet. Look-ahead is max_staleness in async mode, 0 in sync;
+  // it never crosses a checkpoint, so the batch after a checkpoint is always
+  // generated with the checkpoint's weights and a resumed run replays the
+  // uninterrupted one exactly.
+  void launch_ahead(int64_t step) {
+    int64_t last = step + (recipe_.rollout.mode == "async" ? recipe_.rollout.max_staleness : 0);
+    last = std::min<int64_t>(last, recipe_.run.steps);
+    const int64_t every = recipe_.learner.checkpoint_every;
+    if (every > 0) last = std::min(last, (step + every - 1) / every * every);
+    for (int64_t s = ahead_.empty() ? step : ahead_.back().step + 1; s <= last; ++s)
+      ahead_.push_back(launch_round(s, /*round=*/0));
+  }
+
+  // Draws the next prompts and queues their generation with the newest weights.
+  LaunchedBatch launch_round(int64_t step, int round) {
+    LaunchedBatch b;
+    b.step = step;
+    b.cursor_before = sampler_->cursor();
+    b.rows = sampler_->next(static_cast<size_t>(recipe_.data.prompts_per_step));
+    b.requests = make_requests(components_.train_data, b.rows, recipe_.rollout.num_generations, false,
+                               static_cast<uint64_t>(step), static_cast<size_t>(round) * b.rows.size());
+    b.ticket = pipeline_->launch(b.requests, version_, group_samples(components_.train_data, b.rows, b.requests));
+    return b;
+  }
+
+  // Adds the usable groups of one generated round to `into`: groups older
+  // than the staleness bound are dropped (and counted), and with
+  // `drop_zero_std` so are groups whose rewards are all equal.
+  void keep_groups(const LaunchedBatch& launched, ScoredBatch& b, bool drop_zero_std, StepBatch& into) const {
+    const int64_t max_staleness = recipe_.rollout.mode == "async" ? recipe_.rollout.max_staleness : 0;
+    const size_t g_size = static_cast<size_t>(recipe_.rollout.num_generations);
+    for (size_t g = 0; g < b.results.size(); ++g) {
+      // A refill round can bring more informative groups than the batch needs.
+      if (into.results.size() >= static_cast<size_t>(recipe_.data.prompts_per_step)) break;
+      if (version_ - b.results[g].weight_version > max_staleness) {
+        ++into.stale_groups;
+        continue;
+      }
+      auto first = b.scored.begin() + static_cast<std::ptrdiff_t>(g * g_size);
+      bool spread = std::any_of(first, first + static_cast<std::ptrdiff_t>(g_size),
+                                [&](const rewards::ScoredSample& x) { return x.total != first->total; });
+      if (drop_zero_std && !spread) {
+        ++into.zero_std_groups;
+        continue;
+      }
+      into.prompt_ids.push_back(launched.requests[g].prompt_ids);
+      into.results.push_back(std::move(b.results[g]));
+      for (size_t i = g * g_size; i < (g + 1) * g_size; ++i) {
+        into.samples.push_back(std::move(b.samples[i]));
+        into.scored.push_back(std::move(b.scored[i]));
+      }
+    }
+  }
+
+  // The groups step `step` trains on: its launched batch, refilled by extra
+  // rounds under dynamic sampling (DAPO).
+  StepBatch collect_batch(int64_t step) {
+    launch_ahead(step);
+    LaunchedBatch launched = std::move(ahead_.front());
+    ahead_.pop_front();
+    const bool dynamic = recipe_.rollout.dynamic_sampling;
+    StepBatch batch;
+    auto await_batch = [&](const LaunchedBatch& l) {
+      ScoredBatch got = pipeline_->wait(l.ticket);
+      batch.time_rollout += got.wait_generate_s;
+      batch.time_reward += got.wait_reward_s;
+      batch.generate_s += got.generate_s;
+      return got;
+    };
+    ScoredBatch b = await_batch(launched);
+    keep_groups(launched, b, dynamic, batch);
+    while (dynamic && batch.results.size() < static_cast<size_t>(recipe_.data.prompts_per_step) &&
+           batch.rounds < recipe_.rollout.max_generation_rounds) {
+      ++batch.rounds;
+      launched = launch_round(step, batch.rounds);
+      b = await_batch(launched);
+      keep_groups(launched, b, dynamic, batch);
+    }
+    // No informative group after every round: train on the last round as it
+    // is (its advantages are 0, so only the non-policy-gradient terms act).
+    if (batch.results.empty() && dynamic) keep_groups(launched, b, false, batch);
+    if (batch.results.empty())
+      throw Error("step " + std::to_string(step) + ": every generated group was more than rollout.max_staleness = " +
+                  std::to_string(recipe_.rollout.max_staleness) + " versions old");
+    return batch;
   }
 
   void run_step(Progress& progress) {
     auto t_step = Clock::now();
     int64_t step = step_ + 1;
-    std::vector<size_t> rows = sampler_->next(static_cast<size_t>(recipe_.data.prompts_per_step));
-    auto requests = make_requests(components_.train_data, rows, recipe_.rollout.num_generations, false,
-                                  static_cast<uint64_t>(step));
-
-    auto t0 = Clock::now();
-    auto results = backend_->generate(requests);
-    double t_rollout = seconds_since(t0);
-
-    t0 = Clock::now();
-    auto samples = to_samples(components_.train_data, rows, requests, results);
-    auto scored = components_.rewards->score(samples);
-    double t_reward = seconds_since(t0);
+    StepBatch sb = collect_batch(step);
 
     std::vector<double> totals;
-    for (const auto& s : scored) totals.push_back(s.total);
+    for (const auto& s : sb.scored) totals.push_back(s.total);
     learner::Advantages adv = learner::compute_advantages(
         totals, recipe_.rollout.num_generations, {recipe_.learner.scale_rewards, recipe_.learner.leave_one_out});
 
     std::vector<learner::TrainSequence> batch;
     int64_t generated_tokens = 0;
+    double staleness_sum = 0, staleness_max = 0;
     size_t k = 0;
-    for (size_t g = 0; g < results.size(); ++g) {
-      for (const auto& c : results[g].completions) {
+    for (size_t g = 0; g < sb.results.size(); ++g) {
+      double staleness = static_cast<double>(version_ - sb.results[g].weight_version);
+      for (const auto& c : sb.results[g].completions) {
         learner::TrainSequence seq;
-        seq.tokens = requests[g].prompt_ids;
+        seq.tokens = sb.prompt_ids[g];
         seq.prompt_len = static_cast<int64_t>(seq.tokens.size());
         seq.tokens.insert(seq.tokens.end(), c.ids.begin(), c.ids.end());
         seq.rollout_logprobs = c.logprobs;
         seq.truncated = c.finish_reason == rollout::FinishReason::kLength;
         seq.advantage = adv.values[k++];
         generated_tokens += static_cast<int64_t>(c.ids.size());
+        staleness_sum += staleness;
+        staleness_max = std::max(staleness_max, staleness);
         batch.push_back(std::move(seq));
       }
     }
 
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     std::vector<learner::StepMetrics> learner_metrics = trainer_->train_on_generation(batch);
     double t_learner = seconds_since(t0);
 
@@ -191,22 +308,46 @@ class Loop {
     step_ = step;
     StepRecord record;
     record.step = step;
-    record.metrics = rollout_metrics(results, scored, components_.rewards->names(), roles_);
+    record.metrics = rollout_metrics(sb.results, sb.scored, components_.rewards->names(), roles_);
     if (!learner_metrics.empty())
-      for (const auto& [name, value] : learner_metrics.back().values) record.metrics[name] = value;
+      for (const auto& [name, value] : learner_metrics.back().values) {
+        // The learner's own timings are parts of time/learner, not phases of the step.
+        if (name.rfind("time/", 0) == 0) record.metrics["learner/" + name] = value;
+        else record.metrics[name] = value;
+      }
     record.metrics["reward/frac_zero_std"] = adv.frac_reward_zero_std;
-    record.metrics["time/rollout"] = t_rollout;
-    record.metrics["time/reward"] = t_reward;
+    record.metrics["staleness/mean"] = batch.empty() ? 0.0 : staleness_sum / static_cast<double>(batch.size());
+    record.metrics["staleness/max"] = staleness_max;
+    record.metrics["staleness/dropped_groups"] = static_cast<double>(sb.stale_groups);
+    if (recipe_.rollout.dynamic_sampling) {
+      record.metrics["dynamic_sampling/rounds"] = sb.rounds;
+      record.metrics["dynamic_sampling/dropped_groups"] = static_cast<double>(sb.zero_std_groups);
+      record.metrics["dynamic_sampling/groups"] = static_cast<double>(sb.results.size());
+    }
+    double t_eval = 0;
+    if (recipe_.run.eval_every > 0 && step % recipe_.run.eval_every == 0) {
+      t0 = Clock::now();
+      add_eval_metrics(record.metrics);
+      t_eval = seconds_since(t0);
+    }
+    // The step-time breakdown: what the trainer thread waited for or did, in
+    // order; time/other is the rest (advantages, batch assembly, bookkeeping).
+    record.metrics["time/rollout"] = sb.time_rollout;
+    record.metrics["time/reward"] = sb.time_reward;
     record.metrics["time/learner"] = t_learner;
     record.metrics["time/weight_sync"] = t_sync;
-    record.metrics["throughput/rollout/tokens_per_s"] = t_rollout > 0 ? generated_tokens / t_rollout : 0;
+    if (t_eval > 0) record.metrics["time/eval"] = t_eval;
+    // Generation's own wall time, partly hidden behind the learner in async mode.
+    record.metrics["rollout/generation_s"] = sb.generate_s;
+    record.metrics["throughput/rollout/tokens_per_s"] = sb.generate_s > 0 ? generated_tokens / sb.generate_s : 0;
     record.metrics["rollout/worker_restarts"] = static_cast<double>(backend_->respawns());
-    if (recipe_.run.eval_every > 0 && step % recipe_.run.eval_every == 0) add_eval_metrics(record.metrics);
+    record.samples = sample_records(sb.results, sb.samples, sb.scored, components_.rewards->names(), adv.values,
+                                    recipe_.run.samples_per_step);
     double t_total = seconds_since(t_step);
+    record.metrics["time/other"] =
+        std::max(0.0, t_total - sb.time_rollout - sb.time_reward - t_learner - t_sync - t_eval);
     record.metrics["time/step"] = t_total;
     record.metrics["throughput/tokens_per_s"] = t_total > 0 ? generated_tokens / t_total : 0;
-    record.samples = sample_records(results, samples, scored, components_.rewards->names(), adv.values,
-                                    recipe_.run.samples_per_step);
     dir_.store().write_step(record);
     last_metrics_ = record.metrics;
 
@@ -224,10 +365,8 @@ class Loop {
     std::vector<size_t> rows(components_.eval_data.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
     auto requests = make_requests(components_.eval_data, rows, 1, /*greedy=*/true, /*stream=*/0);
-    auto results = backend_->generate(requests);
-    auto samples = to_samples(components_.eval_data, rows, requests, results);
-    auto scored = components_.rewards->score(samples);
-    for (const auto& [name, value] : rollout_metrics(results, scored, components_.rewards->names(), roles_)) {
+    ScoredBatch b = pipeline_->wait(pipeline_->launch(requests, version_, group_samples(components_.eval_data, rows, requests)));
+    for (const auto& [name, value] : rollout_metrics(b.results, b.scored, components_.rewards->names(), roles_)) {
       if (name.rfind("reward/", 0) == 0 && name.find("/std") != std::string::npos) continue;
       metrics["eval/" + name] = value;
     }
@@ -243,7 +382,9 @@ class Loop {
   }
 
   void checkpoint() {
-    DataCursor cursor = sampler_->cursor();
+    // Prompts drawn for batches still ahead (only after a stop signal: look-ahead
+    // never crosses a checkpoint step) are drawn again after a resume.
+    DataCursor cursor = ahead_.empty() ? sampler_->cursor() : ahead_.front().cursor_before;
     learner::TrainProgress p;
     p.step = step_;
     p.data_cursor = cursor.position;
@@ -294,6 +435,8 @@ class Loop {
   std::unique_ptr<learner::GrpoTrainer> trainer_;
   std::unique_ptr<PromptSampler> sampler_;
   std::unique_ptr<RolloutBackend> backend_;
+  std::unique_ptr<RolloutPipeline> pipeline_;  // destroyed before the backend it drives
+  std::deque<LaunchedBatch> ahead_;            // launched batches of the next steps, in step order
   MetricRoles roles_;
   int64_t step_ = 0;
   int64_t version_ = 0;

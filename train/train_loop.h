@@ -1,15 +1,29 @@
 // train_loop.h: `grpo train`: the GRPO loop of docs/architecture.md, one step
-// at a time, synchronously (on-policy):
+// at a time:
 //
 //   prompts -> groups of G (rollout backend) -> rewards (pool) -> advantages
 //   -> learner (GrpoTrainer) -> weights v+1 published -> store / checkpoint
 //
-// Every step is written to the run store in one transaction; a checkpoint
-// (policy, optimizer, data cursor, step) every learner.checkpoint_every steps
-// and at the end. SIGINT/SIGTERM finish the current step, checkpoint and
-// return "interrupted". --resume continues from the newest valid checkpoint:
-// steps after it are redone and replace their rows in the store, so no step
-// is lost or repeated there.
+// Generation runs on the rollout pipeline's thread (train/rollout_pipeline.h):
+// each group is scored as soon as it is complete (rollout.overlap_rewards).
+// rollout.mode = sync generates each batch with the newest weights; async
+// launches the batches of the next max_staleness steps before the learner
+// updates, so they generate meanwhile with weights at most max_staleness
+// versions old (the learner's is_correction reweights them; each sample's
+// version is stored). Look-ahead stops at checkpoint steps, so that the batch
+// after a checkpoint is generated with the checkpoint's weights either way.
+// DAPO dynamic sampling (rollout.dynamic_sampling) drops groups whose rewards
+// are all equal and refills the batch with up to max_generation_rounds extra
+// rounds.
+//
+// Every step is written to the run store in one transaction, with the
+// step-time breakdown time/{rollout,reward,learner,weight_sync,eval,other}
+// (what the trainer thread waited for or did; they add up to time/step); a
+// checkpoint (policy, optimizer, data cursor, step) every
+// learner.checkpoint_every steps and at the end. SIGINT/SIGTERM finish the
+// current step, checkpoint and return "interrupted". --resume continues from
+// the newest valid checkpoint: steps after it are redone and replace their
+// rows in the store, so no step is lost or repeated there.
 //
 //   TrainOptions o{.recipe_path = "recipes/tiny-zero.json"};
 //   TrainSummary s = run_training(o);

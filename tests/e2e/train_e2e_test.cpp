@@ -1,15 +1,23 @@
 // `grpo train` end to end with real processes: a tiny policy learns a toy
-// task; workers die and are replaced; SIGTERM stops cleanly; a SIGKILLed run
-// resumes to exactly the parameters of an uninterrupted one; bad inputs fail
-// before any work with one clear line.
+// task (sync and async); workers die and are replaced; SIGTERM stops cleanly;
+// a SIGKILLed run resumes to exactly the parameters of an uninterrupted one
+// (sync and async); scoring overlapped with generation and async with no
+// look-ahead give exactly the sync results; async samples stay within
+// max_staleness; dynamic sampling trains on informative groups only; bad
+// inputs fail before any work with one clear line.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -28,65 +36,6 @@ using testing::TempDir;
 using testing::write_file;
 
 std::string grpo() { return shell_quote(testing::grpo_binary()); }
-
-// A tokenizer and a tiny random Qwen2 policy, made once with the CLI.
-class TrainE2ETest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    assets_ = new TempDir();
-    std::string corpus;
-    for (int i = 0; i < 400; ++i) corpus += "What is " + std::to_string(i) + " + " + std::to_string(i * 7 % 50) + "? aaaa bbb abc\n";
-    write_file(assets_->file("corpus.txt"), corpus);
-    auto tok = run_command(grpo() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
-    ASSERT_EQ(tok.exit_code, 0) << tok.err;
-    auto model = run_command(grpo() + " model init --arch qwen2 --preset tiny --out " + assets_->file("model"));
-    ASSERT_EQ(model.exit_code, 0) << model.err;
-    // The toy task: the share of 'a' characters in the completion. Dense, so a
-    // tiny random policy can learn it in a few steps.
-    write_file(assets_->file("reward.py"),
-               "import json, sys\n"
-               "for line in sys.stdin:\n"
-               "    s = json.loads(line)\n"
-               "    c = s['completion']\n"
-               "    print(json.dumps({'id': s['id'], 'score': c.count('a') / max(len(c), 1)}))\n");
-  }
-  static void TearDownTestSuite() { delete assets_; }
-
-  // A recipe for the toy task; `extra` is merged over it (JSON object text).
-  std::string recipe(const TempDir& d, const std::string& name, int workers, int steps,
-                     const std::string& extra = "{}") const {
-    nlohmann::json r = {
-        {"model", {{"path", assets_->file("model")}}},
-        {"tokenizer", {{"path", assets_->file("tok")}}},
-        {"data", {{"generator", "arithmetic"}, {"generator_size", 200}, {"eval_size", 0}, {"prompts_per_step", 2}}},
-        {"template", {{"name", "plain"}, {"text", "{question}"}}},
-        {"rollout", {{"num_generations", 8}, {"max_new_tokens", 12}, {"workers", workers}}},
-        {"rewards", {{{"type", "command"}, {"command", {"/usr/bin/python3", assets_->file("reward.py")}}}}},
-        {"learner", {{"lr", 0.01}, {"checkpoint_every", 2}, {"keep_last", 2}}},
-        {"run", {{"name", name}, {"dir", d.path()}, {"steps", steps}, {"seed", 1}, {"threads", 1}}},
-    };
-    r.merge_patch(nlohmann::json::parse(extra));
-    std::string path = d.file(name + ".json");
-    write_file(path, r.dump(2));
-    return path;
-  }
-
-  static std::vector<double> metric(const std::string& db, const std::string& name) {
-    RunStore store(db, RunStore::Mode::kReadOnly);
-    std::vector<double> out;
-    for (const auto& p : store.metric(name)) out.push_back(p.value);
-    return out;
-  }
-
-  static TempDir* assets_;
-};
-TempDir* TrainE2ETest::assets_ = nullptr;
-
-double mean(const std::vector<double>& v, size_t from, size_t to) {
-  double s = 0;
-  for (size_t i = from; i < to; ++i) s += v[i];
-  return s / static_cast<double>(to - from);
-}
 
 // Starts `command` in the background; returns its pid.
 pid_t spawn(const std::string& command) {
@@ -116,6 +65,105 @@ bool wait_for_step(const std::string& db, int64_t step, pid_t pid) {
   return false;
 }
 
+// A tokenizer and a tiny random Qwen2 policy, made once with the CLI.
+class TrainE2ETest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    assets_ = new TempDir();
+    std::string corpus;
+    for (int i = 0; i < 400; ++i) corpus += "What is " + std::to_string(i) + " + " + std::to_string(i * 7 % 50) + "? aaaa bbb abc\n";
+    write_file(assets_->file("corpus.txt"), corpus);
+    auto tok = run_command(grpo() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
+    ASSERT_EQ(tok.exit_code, 0) << tok.err;
+    auto model = run_command(grpo() + " model init --arch qwen2 --preset tiny --out " + assets_->file("model"));
+    ASSERT_EQ(model.exit_code, 0) << model.err;
+    // The toy task: the share of 'a' characters in the completion. Dense, so a
+    // tiny random policy can learn it in a few steps.
+    write_file(assets_->file("reward.py"),
+               "import json, sys\n"
+               "for line in sys.stdin:\n"
+               "    s = json.loads(line)\n"
+               "    c = s['completion']\n"
+               "    print(json.dumps({'id': s['id'], 'score': c.count('a') / max(len(c), 1)}))\n");
+    // The same, but every prompt whose character codes sum to an odd number
+    // scores 0 whatever the completion: about half the groups carry no signal.
+    write_file(assets_->file("half_reward.py"),
+               "import json, sys\n"
+               "for line in sys.stdin:\n"
+               "    s = json.loads(line)\n"
+               "    c = s['completion']\n"
+               "    live = sum(map(ord, s['prompt'])) % 2 == 0\n"
+               "    print(json.dumps({'id': s['id'], 'score': c.count('a') / max(len(c), 1) if live else 0.0}))\n");
+  }
+  static void TearDownTestSuite() { delete assets_; }
+
+  // A recipe for the toy task; `extra` is merged over it (JSON object text).
+  std::string recipe(const TempDir& d, const std::string& name, int workers, int steps,
+                     const std::string& extra = "{}") const {
+    nlohmann::json r = {
+        {"model", {{"path", assets_->file("model")}}},
+        {"tokenizer", {{"path", assets_->file("tok")}}},
+        {"data", {{"generator", "arithmetic"}, {"generator_size", 200}, {"eval_size", 0}, {"prompts_per_step", 2}}},
+        {"template", {{"name", "plain"}, {"text", "{question}"}}},
+        {"rollout", {{"num_generations", 8}, {"max_new_tokens", 12}, {"workers", workers}}},
+        {"rewards", {{{"type", "command"}, {"command", {"/usr/bin/python3", assets_->file("reward.py")}}}}},
+        {"learner", {{"lr", 0.01}, {"checkpoint_every", 2}, {"keep_last", 2}}},
+        {"run", {{"name", name}, {"dir", d.path()}, {"steps", steps}, {"seed", 1}, {"threads", 1}}},
+    };
+    r.merge_patch(nlohmann::json::parse(extra));
+    std::string path = d.file(name + ".json");
+    write_file(path, r.dump(2));
+    return path;
+  }
+
+  // Runs a recipe to the end; returns the run's final parameters.
+  std::string train_params(const TempDir& d, const std::string& name, int steps, const std::string& extra) const {
+    auto r = run_command(grpo() + " train " + recipe(d, name, /*workers=*/0, steps, extra));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    char ckpt[32];
+    std::snprintf(ckpt, sizeof(ckpt), "step-%08d", steps);
+    return read_file(d.file(name + "/checkpoints/" + ckpt + "/policy/model.safetensors"));
+  }
+
+  // SIGKILL after step 3, --resume: every step once, parameters and rewards as without the kill.
+  void expect_kill_resume_is_exact(const std::string& extra) {
+    TempDir d;
+    auto full = run_command(grpo() + " train " + recipe(d, "full", /*workers=*/0, /*steps=*/7, extra));
+    ASSERT_EQ(full.exit_code, 0) << full.err;
+
+    std::string path = recipe(d, "cut", /*workers=*/0, /*steps=*/7, extra);
+    pid_t trainer = spawn(grpo() + " train " + path);
+    ASSERT_TRUE(wait_for_step(d.file("cut/run.db"), 3, trainer));
+    kill(trainer, SIGKILL);
+    waitpid(trainer, nullptr, 0);
+    auto resumed = run_command(grpo() + " train --resume " + d.file("cut"));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+
+    RunStore store(d.file("cut/run.db"), RunStore::Mode::kReadOnly);
+    EXPECT_EQ(store.steps(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7})) << "every step exactly once";
+    std::string a = read_file(d.file("full/checkpoints/step-00000007/policy/model.safetensors"));
+    std::string b = read_file(d.file("cut/checkpoints/step-00000007/policy/model.safetensors"));
+    EXPECT_TRUE(a == b) << "resumed parameters differ from the uninterrupted run";
+    EXPECT_EQ(metric(d.file("full/run.db"), "reward/mean"), metric(d.file("cut/run.db"), "reward/mean"));
+  }
+
+  static std::vector<double> metric(const std::string& db, const std::string& name) {
+    RunStore store(db, RunStore::Mode::kReadOnly);
+    std::vector<double> out;
+    for (const auto& p : store.metric(name)) out.push_back(p.value);
+    return out;
+  }
+
+  static TempDir* assets_;
+};
+TempDir* TrainE2ETest::assets_ = nullptr;
+
+double mean(const std::vector<double>& v, size_t from, size_t to) {
+  double s = 0;
+  for (size_t i = from; i < to; ++i) s += v[i];
+  return s / static_cast<double>(to - from);
+}
+
 TEST_F(TrainE2ETest, RewardRisesWithTwoWorkerProcesses) {
   TempDir d;
   auto r = run_command(grpo() + " train " + recipe(d, "learn", /*workers=*/2, /*steps=*/16));
@@ -128,6 +176,19 @@ TEST_F(TrainE2ETest, RewardRisesWithTwoWorkerProcesses) {
   EXPECT_EQ(*store.meta("status"), "completed");
   EXPECT_FALSE(store.samples(16).empty());
   EXPECT_TRUE(fs::exists(d.file("learn/report.html")));
+  // The step-time breakdown: the phases add up to the step, and the report draws them.
+  for (int64_t step = 1; step <= 16; ++step) {
+    auto m = store.step_metrics(step);
+    double phases = 0;
+    for (const char* p : {"time/rollout", "time/reward", "time/learner", "time/weight_sync", "time/other"}) {
+      ASSERT_TRUE(m.count(p)) << p << " missing at step " << step;
+      EXPECT_GE(m[p], 0.0) << p;
+      phases += m[p];
+    }
+    EXPECT_NEAR(phases, m["time/step"], 1e-6 + 1e-9 * m["time/step"]) << "step " << step;
+    EXPECT_GT(m["rollout/generation_s"], 0.0);
+  }
+  EXPECT_NE(read_file(d.file("learn/report.html")).find("step-time breakdown"), std::string::npos);
 }
 
 TEST_F(TrainE2ETest, KilledWorkerIsReplacedAndNoStepIsLost) {
@@ -165,25 +226,94 @@ TEST_F(TrainE2ETest, SigtermCheckpointsAndExitsZero) {
   EXPECT_EQ(store.checkpoints().back().step, last) << "the final checkpoint holds the last step";
 }
 
-TEST_F(TrainE2ETest, SigkillThenResumeEndsBitwiseEqualToAnUninterruptedRun) {
+TEST_F(TrainE2ETest, SigkillThenResumeEndsBitwiseEqualToAnUninterruptedRun) { expect_kill_resume_is_exact("{}"); }
+
+// Async, one step of look-ahead: the batch after a checkpoint is generated
+// with the checkpoint's weights, so a resume replays the uninterrupted run.
+TEST_F(TrainE2ETest, AsyncSigkillThenResumeEndsBitwiseEqualToAnUninterruptedRun) {
+  expect_kill_resume_is_exact(R"({"rollout": {"mode": "async", "max_staleness": 1},
+                                  "learner": {"is_correction": "token_truncate"}})");
+}
+
+TEST_F(TrainE2ETest, RewardRisesInAsyncModeWithStalenessOne) {
   TempDir d;
-  auto full = run_command(grpo() + " train " + recipe(d, "full", /*workers=*/0, /*steps=*/7));
-  ASSERT_EQ(full.exit_code, 0) << full.err;
+  auto r = run_command(grpo() + " train " +
+                       recipe(d, "async", /*workers=*/2, /*steps=*/16,
+                              R"({"rollout": {"mode": "async", "max_staleness": 1}, "learner": {"is_correction": "token_truncate"}})"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto reward = metric(d.file("async/run.db"), "reward/mean");
+  ASSERT_EQ(reward.size(), 16u);
+  double first = mean(reward, 0, 4), last = mean(reward, 12, 16);
+  EXPECT_GT(last, first + 0.15) << "reward/mean first 4 steps " << first << ", last 4 " << last;
+  for (double s : metric(d.file("async/run.db"), "staleness/max")) EXPECT_LE(s, 1.0);
+}
 
-  std::string path = recipe(d, "cut", /*workers=*/0, /*steps=*/7);
-  pid_t trainer = spawn(grpo() + " train " + path);
-  ASSERT_TRUE(wait_for_step(d.file("cut/run.db"), 3, trainer));
-  kill(trainer, SIGKILL);
-  waitpid(trainer, nullptr, 0);
-  auto resumed = run_command(grpo() + " train --resume " + d.file("cut"));
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+// Scoring each group as it finishes changes when rewards run, not what they
+// return: the run is bitwise the run that scores after generation.
+TEST_F(TrainE2ETest, OverlappedRewardScoringGivesTheSameRun) {
+  TempDir d;
+  std::string overlapped = train_params(d, "overlap", 4, R"({"rollout": {"overlap_rewards": true}})");
+  std::string after = train_params(d, "after", 4, R"({"rollout": {"overlap_rewards": false}})");
+  ASSERT_FALSE(overlapped.empty());
+  EXPECT_TRUE(overlapped == after) << "parameters differ";
+  EXPECT_EQ(metric(d.file("overlap/run.db"), "reward/mean"), metric(d.file("after/run.db"), "reward/mean"));
+  EXPECT_EQ(metric(d.file("overlap/run.db"), "loss"), metric(d.file("after/run.db"), "loss"));
+}
 
-  RunStore store(d.file("cut/run.db"), RunStore::Mode::kReadOnly);
-  EXPECT_EQ(store.steps(), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7})) << "every step exactly once";
-  std::string a = read_file(d.file("full/checkpoints/step-00000007/policy/model.safetensors"));
-  std::string b = read_file(d.file("cut/checkpoints/step-00000007/policy/model.safetensors"));
-  EXPECT_TRUE(a == b) << "resumed parameters differ from the uninterrupted run";
-  EXPECT_EQ(metric(d.file("full/run.db"), "reward/mean"), metric(d.file("cut/run.db"), "reward/mean"));
+// Async without look-ahead goes through the frozen weight copies and the
+// pipeline, and must be the sync run exactly.
+TEST_F(TrainE2ETest, AsyncWithZeroStalenessEqualsSync) {
+  TempDir d;
+  const std::string correction = R"("learner": {"is_correction": "token_truncate"})";
+  std::string sync = train_params(d, "sync", 4, "{\"rollout\": {\"mode\": \"sync\"}, " + correction + "}");
+  std::string async = train_params(d, "async0", 4, "{\"rollout\": {\"mode\": \"async\", \"max_staleness\": 0}, " + correction + "}");
+  ASSERT_FALSE(sync.empty());
+  EXPECT_TRUE(sync == async) << "parameters differ";
+  EXPECT_EQ(metric(d.file("sync/run.db"), "reward/mean"), metric(d.file("async0/run.db"), "reward/mean"));
+}
+
+// Look-ahead 2 with a checkpoint every 3 steps: the batch of step s is
+// generated with version max(s-1-2, last checkpoint before s), and every
+// sample's stored version says so.
+TEST_F(TrainE2ETest, AsyncSamplesStayWithinMaxStaleness) {
+  TempDir d;
+  train_params(d, "stale", 6, R"({"rollout": {"mode": "async", "max_staleness": 2},
+                                   "learner": {"is_correction": "token_truncate", "checkpoint_every": 3}})");
+  RunStore store(d.file("stale/run.db"), RunStore::Mode::kReadOnly);
+  const int64_t expected_staleness[] = {0, 1, 2, 0, 1, 2};
+  for (int64_t step = 1; step <= 6; ++step) {
+    auto samples = store.samples(step);
+    ASSERT_EQ(samples.size(), 16u) << "step " << step;
+    for (const auto& s : samples) {
+      EXPECT_LE(step - 1 - s.policy_version, 2) << "step " << step;
+      EXPECT_EQ(step - 1 - s.policy_version, expected_staleness[step - 1]) << "step " << step;
+    }
+  }
+  std::vector<double> max_staleness = metric(d.file("stale/run.db"), "staleness/max");
+  EXPECT_EQ(max_staleness, (std::vector<double>{0, 1, 2, 0, 1, 2}));
+}
+
+// DAPO dynamic sampling: groups whose rewards are all equal are dropped and
+// refilled, so every trained group has a spread; without it some do not.
+TEST_F(TrainE2ETest, DynamicSamplingTrainsOnlyOnGroupsWithRewardSpread) {
+  TempDir d;
+  const std::string half = R"({"rewards": [{"type": "command", "command": ["/usr/bin/python3", ")" + assets_->file("half_reward.py") + R"("]}],
+                               "data": {"prompts_per_step": 4})";
+  train_params(d, "plain", 4, half + "}");
+  train_params(d, "dapo", 4, half + R"(, "rollout": {"dynamic_sampling": true, "max_generation_rounds": 8}})");
+  auto plain_zero = metric(d.file("plain/run.db"), "reward/frac_zero_std");
+  EXPECT_GT(*std::max_element(plain_zero.begin(), plain_zero.end()), 0.0) << "the toy reward must leave some groups flat";
+  for (double z : metric(d.file("dapo/run.db"), "reward/frac_zero_std")) EXPECT_EQ(z, 0.0);
+  auto dropped = metric(d.file("dapo/run.db"), "dynamic_sampling/dropped_groups");
+  EXPECT_GT(std::accumulate(dropped.begin(), dropped.end(), 0.0), 0.0);
+  EXPECT_EQ(metric(d.file("dapo/run.db"), "dynamic_sampling/groups"), (std::vector<double>{4, 4, 4, 4}));
+  RunStore store(d.file("dapo/run.db"), RunStore::Mode::kReadOnly);
+  for (int64_t step = 1; step <= 4; ++step) {
+    std::map<int64_t, std::set<double>> rewards_of_group;
+    for (const auto& s : store.samples(step)) rewards_of_group[s.group].insert(s.reward);
+    ASSERT_EQ(rewards_of_group.size(), 4u);
+    for (const auto& [g, r] : rewards_of_group) EXPECT_GT(r.size(), 1u) << "step " << step << " group " << g;
+  }
 }
 
 TEST_F(TrainE2ETest, BadInputsFailBeforeAnyWorkWithOneLine) {

@@ -98,6 +98,37 @@ TEST(EngineTest, FinishedSlotsAreRefilledAndResultsUnchanged) {
     for (size_t j = 0; j < a[g].completions.size(); ++j) EXPECT_EQ(a[g].completions[j].ids, b[g].completions[j].ids) << g << "/" << j;
 }
 
+// Each group is reported once, the moment its last completion ends, with the
+// result generate() returns; with one group's worth of slots the first group
+// is reported while later groups have not yet decoded.
+TEST(EngineTest, EachGroupIsReportedWhenItFinishes) {
+  auto model = tiny_model();
+  std::vector<GroupRequest> reqs = {request(1, {1, 2, 3}, 2, 1.0, 6, 5), request(2, {4, 5}, 2, 1.0, 9, 6),
+                                    request(3, {6}, 2, 1.0, 4, 7)};
+  Engine engine(model, {/*max_slots=*/2, /*kv_budget_tokens=*/65536});
+  engine.set_weight_version(4);
+  std::vector<std::pair<size_t, GroupResult>> reported;
+  std::vector<int64_t> decode_steps_at_report;
+  GenerateHooks hooks;
+  hooks.on_group_done = [&](size_t index, const GroupResult& r) {
+    reported.emplace_back(index, r);
+    decode_steps_at_report.push_back(engine.stats().decode_steps);
+  };
+  auto out = engine.generate(reqs, hooks);
+  ASSERT_EQ(reported.size(), 3u);
+  std::vector<bool> seen(3, false);
+  for (const auto& [index, r] : reported) {
+    ASSERT_LT(index, 3u);
+    EXPECT_FALSE(seen[index]) << "group " << index << " reported twice";
+    seen[index] = true;
+    EXPECT_EQ(r.id, out[index].id);
+    EXPECT_EQ(r.weight_version, 4);
+    ASSERT_EQ(r.completions.size(), out[index].completions.size());
+    for (size_t j = 0; j < r.completions.size(); ++j) EXPECT_EQ(r.completions[j].ids, out[index].completions[j].ids);
+  }
+  EXPECT_LT(decode_steps_at_report.front(), engine.stats().decode_steps) << "first group reported only at the end";
+}
+
 TEST(EngineTest, KvBudgetBoundsTheCache) {
   auto model = tiny_model();
   Engine engine(model, {/*max_slots=*/64, /*kv_budget_tokens=*/3 * 20});
@@ -162,12 +193,14 @@ TEST(EngineTest, ProgressSeesEveryKeptTokenThenTheFinalCompletion) {
   stopped.params.stop_strings = {"q"};
   std::map<std::pair<size_t, int>, std::vector<int64_t>> streamed;
   std::map<std::pair<size_t, int>, Completion> finished;
-  auto out = engine.generate({request(1, {5, 6, 7}, 3, 1.0, 9), stopped}, [&](const CompletionProgress& p) {
+  GenerateHooks hooks;
+  hooks.on_progress = [&](const CompletionProgress& p) {
     auto key = std::make_pair(p.request, p.index);
     ASSERT_EQ(finished.count(key), 0u) << "progress after the completion finished";
     if (p.finished) finished[key] = *p.finished;
     else streamed[key].push_back(p.token);
-  });
+  };
+  auto out = engine.generate({request(1, {5, 6, 7}, 3, 1.0, 9), stopped}, hooks);
   ASSERT_EQ(finished.size(), 4u) << "one final event per completion";
   for (size_t g = 0; g < out.size(); ++g) {
     for (size_t j = 0; j < out[g].completions.size(); ++j) {

@@ -8,7 +8,8 @@
                                          gguf.quants, metadata of every value type, and
                                          OUT/synthetic_ref.safetensors (gguf.quants.dequantize)
                                          + OUT/synthetic_meta.json (the metadata as gguf reads it);
-                                         OUT/unsupported.gguf holds a Q5_0 tensor.
+                                         OUT/unsupported.gguf is a one-layer Llama header with
+                                         a Q5_0 q projection.
   gguf_reference.py real GGUF OUT      : OUT/real_ref.safetensors, tensors of GGUF dequantised by
                                          gguf.quants.dequantize under their GGUF names.
   gguf_reference.py hf GGUF OURS OUT   : transformers loads GGUF dequantised to fp32 and OURS (our
@@ -90,8 +91,18 @@ def synthetic(out):
     with open(os.path.join(out, "synthetic_meta.json"), "w") as f:
         json.dump(meta, f)
 
+    # A complete one-layer Llama header whose q projection is Q5_0.
     w = gguf.GGUFWriter(os.path.join(out, "unsupported.gguf"), arch="llama")
-    x = rng.standard_normal((2, 32)).astype(np.float32)
+    w.add_embedding_length(64)
+    w.add_feed_forward_length(128)
+    w.add_block_count(1)
+    w.add_head_count(4)
+    w.add_head_count_kv(2)
+    w.add_context_length(128)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(32)
+    w.add_tensor("token_embd.weight", rng.standard_normal((32, 64)).astype(np.float32))
+    x = rng.standard_normal((64, 64)).astype(np.float32)
     w.add_tensor("blk.0.attn_q.weight", gguf.quants.quantize(x, Q.Q5_0), raw_dtype=Q.Q5_0)
     w.write_header_to_file()
     w.write_kv_data_to_file()

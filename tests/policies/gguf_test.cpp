@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <fstream>
 #include <memory>
@@ -163,16 +164,30 @@ TEST_F(GgufSynthetic, CorruptHeadersFailClearly) {
 
 TEST_F(GgufSynthetic, UnsupportedTypeNamesTheTensorAndTheType) {
   GgufFile f = GgufFile::open(dir_->file("unsupported.gguf"));
-  ASSERT_EQ(f.tensors().size(), 1u);
+  ASSERT_EQ(f.tensors().size(), 2u);
   std::string err = error_of([&] { f.read_tensor("blk.0.attn_q.weight"); });
   EXPECT_NE(err.find("tensor 'blk.0.attn_q.weight' has ggml type Q5_0"), std::string::npos) << err;
   EXPECT_NE(err.find("supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1"), std::string::npos) << err;
-  ModelConfig c = ModelConfig::preset("llama", "tiny");
-  EXPECT_EQ(error_of([&] { gguf_llama_tensors(f, c); }), err) << "the importer reports the same";
-  // The synthetic file's tensors have no place in a Llama model.
+  EXPECT_EQ(f.read_tensor("token_embd.weight").sizes(), torch::IntArrayRef({32, 64}));
+  // The command fails with the same message (exit 1) and writes no checkpoint.
+  auto r = run_command(grpo::testing::grpo_binary() + " model import-gguf " + dir_->file("unsupported.gguf") + " --out " + dir_->file("q5"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(err), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_->file("q5/model.safetensors")));
+}
+
+TEST_F(GgufSynthetic, ImportRefusesFilesThatAreNotLlamaCheckpoints) {
   GgufFile s = GgufFile::open(dir_->file("synthetic.gguf"));
+  ModelConfig c = ModelConfig::preset("llama", "tiny");
   EXPECT_NE(error_of([&] { gguf_llama_tensors(s, c); }).find("tensor 'f32' has no place in a Llama model"), std::string::npos);
   EXPECT_NE(error_of([&] { gguf_llama_config(s); }).find("metadata 'llama.embedding_length' is missing"), std::string::npos);
+  const std::string other = variant("arch.gguf", [](std::string& b) { b.replace(b.find("llama"), 5, "gemma"); });
+  EXPECT_NE(error_of([&] { gguf_llama_config(GgufFile::open(other)); }).find("general.architecture: 'gemma' is not supported"),
+            std::string::npos);
+  const std::string cut = variant("cut.gguf", [](std::string& b) { b.resize(100); });
+  auto r = run_command(grpo::testing::grpo_binary() + " model import-gguf " + cut + " --out " + dir_->file("cut"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(cut + ": truncated"), std::string::npos) << r.err;
 }
 
 TEST(GgufSmolLM2, DequantisesRealTensorsBitIdenticallyToGgufPy) {

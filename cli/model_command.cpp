@@ -1,6 +1,6 @@
-// `grpo model init|info`: write a randomly initialised HF checkpoint, and
-// describe a checkpoint (parameters, active parameters per token, experts,
-// KV-cache bytes per token).
+// `grpo model init|info|import-gguf`: write a randomly initialised HF
+// checkpoint, describe a checkpoint (parameters, active parameters per token,
+// experts, KV-cache bytes per token), and convert a Llama GGUF file into one.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "policies/causal_lm.h"
+#include "policies/gguf_import.h"
 #include "policies/model_config.h"
 
 namespace grpo::cli {
@@ -57,6 +58,10 @@ std::string describe(const policies::ModelConfig& c) {
   return out.str();
 }
 
+torch::ScalarType dtype_of(const std::string& name) {
+  return name == "bfloat16" ? torch::kBFloat16 : name == "float16" ? torch::kHalf : torch::kFloat;
+}
+
 }  // namespace
 
 void add_model_command(CLI::App& root) {
@@ -64,7 +69,7 @@ void add_model_command(CLI::App& root) {
   model->require_subcommand(1);
 
   struct Args {
-    std::string arch, preset = "tiny", out, dir, dtype = "float32";
+    std::string arch, preset = "tiny", out, dir, dtype = "float32", gguf;
     uint64_t seed = 0;
     int64_t vocab_size = 0;
     bool mtp = false;
@@ -85,7 +90,7 @@ void add_model_command(CLI::App& root) {
     if (args->mtp) c.num_nextn_predict_layers = 1;
     auto m = policies::CausalLM::create(c, args->seed, args->mtp);
     policies::SaveOptions o;
-    o.dtype = args->dtype == "bfloat16" ? torch::kBFloat16 : args->dtype == "float16" ? torch::kHalf : torch::kFloat;
+    o.dtype = dtype_of(args->dtype);
     m->save_hf(args->out, o);
     std::cout << "wrote " << args->out << "\n" << describe(c);
   });
@@ -96,6 +101,22 @@ void add_model_command(CLI::App& root) {
     std::filesystem::path p(args->dir);
     if (std::filesystem::is_directory(p)) p /= "config.json";
     std::cout << describe(policies::ModelConfig::from_file(p.string()));
+  });
+
+  CLI::App* gguf = model->add_subcommand(
+      "import-gguf", "Convert a Llama GGUF file (F32/F16/BF16/Q8_0/Q4_0/Q4_1) into a checkpoint with tokenizer.json");
+  gguf->add_option("file", args->gguf, "The .gguf file")->required();
+  gguf->add_option("--out", args->out, "Output directory")->required();
+  gguf->add_option("--dtype", args->dtype, "On-disk dtype of the dequantised weights")->capture_default_str()->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+  gguf->callback([args] {
+    policies::GgufImportOptions o;
+    o.dtype = dtype_of(args->dtype);
+    policies::GgufImportResult r = policies::import_gguf(args->gguf, args->out, o);
+    std::cout << "wrote " << args->out << " from " << args->gguf << "\ntensors:";
+    for (const auto& [type, n] : r.tensor_types) std::cout << " " << n << " " << type;
+    std::cout << "\ntokenizer: " << (r.tokenizer ? "tokenizer.json" : "none in the file")
+              << (r.chat_template ? ", chat template in tokenizer_config.json" : "") << "\n"
+              << describe(r.config);
   });
 }
 

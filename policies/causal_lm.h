@@ -22,6 +22,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -59,6 +60,11 @@ class CausalLM : public torch::nn::Module {
   // or model.safetensors.index.json). Throws grpo::Error listing every
   // missing / unexpected / mis-shaped tensor.
   static std::shared_ptr<CausalLM> load(const std::string& dir, const LoadOptions& options = {});
+  // A model holding `tensors` (Hugging Face names, any floating dtype), e.g.
+  // converted from another format; `origin` names their source in the same
+  // error as load().
+  static std::shared_ptr<CausalLM> from_tensors(const ModelConfig& config, const std::map<std::string, torch::Tensor>& tensors,
+                                                const LoadOptions& options, const std::string& origin);
   // Writes config.json, generation_config.json and safetensors (HF layout,
   // loadable by transformers). fp32 save → load is bit-exact.
   void save_hf(const std::string& dir, const SaveOptions& options = {}) const;

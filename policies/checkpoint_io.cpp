@@ -69,8 +69,12 @@ void apply_generation_config(const std::string& dir, ModelConfig& config) {
 std::shared_ptr<CausalLM> CausalLM::load(const std::string& dir, const LoadOptions& options) {
   ModelConfig config = ModelConfig::from_file((fs::path(dir) / "config.json").string());
   apply_generation_config(dir, config);
+  return from_tensors(config, read_checkpoint_tensors(dir, /*keep_dtype=*/false), options, dir);
+}
+
+std::shared_ptr<CausalLM> CausalLM::from_tensors(const ModelConfig& config, const std::map<std::string, torch::Tensor>& tensors,
+                                                 const LoadOptions& options, const std::string& origin) {
   auto model = std::make_shared<CausalLM>(config, options.with_mtp);
-  auto tensors = read_checkpoint_tensors(dir, /*keep_dtype=*/false);
   std::vector<std::string> missing, unexpected, misshaped;
   std::map<std::string, torch::Tensor> expected;
   for (auto& [name, t] : model->checkpoint_tensors()) expected.emplace(name, t);
@@ -83,11 +87,11 @@ std::shared_ptr<CausalLM> CausalLM::load(const std::string& dir, const LoadOptio
   for (auto& [name, t] : tensors)
     if (!expected.count(name) && !ignorable(name, config, model->has_mtp())) unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty() || !misshaped.empty()) {
-    std::string msg = "checkpoint does not match its config.json (" + config.model_type + ")";
+    std::string msg = "tensors do not match the config (" + config.model_type + ")";
     if (!missing.empty()) msg += "; missing " + std::to_string(missing.size()) + " tensor(s): " + list(missing);
     if (!unexpected.empty()) msg += "; unexpected " + std::to_string(unexpected.size()) + " tensor(s): " + list(unexpected);
     if (!misshaped.empty()) msg += "; wrong shape: " + list(misshaped);
-    throw IoError(dir, msg);
+    throw IoError(origin, msg);
   }
   {
     torch::NoGradGuard no_grad;

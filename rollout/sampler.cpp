@@ -1,5 +1,10 @@
 #include "rollout/sampler.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.h"
 
 namespace grpo::rollout {
@@ -57,6 +62,29 @@ torch::Tensor draw(const torch::Tensor& weights, const torch::Tensor& uniforms) 
   return idx;
 }
 
+// draw() of exp(logp) without forming the [N, V] float64 weights: one row
+// at a time, the cumulative weights in float64 summed in the same order.
+torch::Tensor draw_unfiltered(const torch::Tensor& logp, const std::vector<double>& uniforms) {
+  const int64_t n = logp.size(0), v = logp.size(1);
+  auto idx = torch::empty({n}, torch::kInt64);
+  int64_t* out = idx.data_ptr<int64_t>();
+  const float* lp = logp.data_ptr<float>();
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> cdf(static_cast<size_t>(v));
+    for (int64_t i = begin; i < end; ++i) {
+      const float* row = lp + i * v;
+      double sum = 0;
+      for (int64_t j = 0; j < v; ++j) cdf[j] = sum += std::exp(static_cast<double>(row[j]));
+      double target = uniforms[i] * sum;
+      int64_t k = std::upper_bound(cdf.begin(), cdf.end(), target) - cdf.begin();  // searchsorted(right=True)
+      k = std::min(k, v - 1);
+      while (k > 0 && std::exp(static_cast<double>(row[k])) <= 0) --k;
+      out[i] = k;
+    }
+  });
+  return idx;
+}
+
 }  // namespace
 
 SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSampling>& rows) {
@@ -91,7 +119,7 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSa
       auto weights = sorted_probs * keep_mask_sorted(sorted_probs, rows);
       sampled = order.gather(1, draw(weights, uniforms).unsqueeze(1)).squeeze(1);
     } else {
-      sampled = draw(logp.to(torch::kFloat64).exp().cpu(), uniforms);
+      sampled = draw_unfiltered(logp.cpu().contiguous(), us);
     }
     auto t = tokens.accessor<int64_t, 1>();
     auto s = sampled.accessor<int64_t, 1>();

@@ -1,41 +1,122 @@
-"""Hugging Face transformers `generate` on the checkpoint rollout_bench saved,
-same prompt, batch and lengths as BM_Engine_Decode/1/<batch>/<new>.
+#!/usr/bin/env python3
+"""Side by side: grpo's rollout engine (rollout_bench) vs Hugging Face
+transformers `generate` (KV cache), same checkpoint, batch, prompt and lengths.
 
-  GRPO_BENCH_SAVE_DIR=/tmp/b50m build/bench/rollout/rollout_bench --benchmark_filter='Engine_Decode/model:1/batch:64'
-  .venv/bin/python bench/rollout/hf_compare.py /tmp/b50m --batch 64 --new 256
+Usage: .venv/bin/python bench/rollout/hf_compare.py [--build build] [--checkpoint DIR]
+           [--batch 64 256] [--new 256 512] [--rounds 1] [--threads N]
 
-Prints tokens/s of decode (KV cache on, sampling, no early stop).
+The checkpoint is the ~50M dense qwen2 (preset base50m) that rollout_bench
+creates; it is saved to DIR on the first run (GRPO_BENCH_SAVE_DIR) and both
+sides load it from there. For every (batch, new tokens) and round, in one
+invocation and alternating which goes first:
+  peak   core_bench BM_Matmul_Fp32/1024 (this machine's matmul peak, measured
+         in the same round because the machine is shared)
+  ours   rollout_bench BM_Engine_Decode/model:1/batch:B/new:N in its own process
+  HF     this script with --hf-child in its own process
+Each side samples at temperature 1 with no filter, from one 16-token prompt
+repeated `batch` times, exactly `new` tokens per sequence (HF min_new_tokens;
+ours has no stop token), on the same number of threads. tok/s counts the
+generated tokens over the whole call (prefill and sampling included).
+GFLOP/s = 2 x parameters x tok/s (attention ignored, as in rollout_bench).
+Peak RSS is each process's own maximum: weights + KV cache + activations +
+the runtime (LibTorch / Python) itself.
 """
 import argparse
 import json
 import os
+import resource
+import subprocess
+import sys
 import time
 
-import torch
-from transformers import AutoModelForCausalLM
+PROMPT_LEN = 16  # as rollout_bench.cpp
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("checkpoint")
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--new", type=int, default=int(os.environ.get("GRPO_BENCH_NEW_TOKENS", 256)))
-    args = ap.parse_args()
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
-    model = AutoModelForCausalLM.from_pretrained(args.checkpoint, dtype=torch.float32).eval()
+def hf_child(checkpoint, batch, new, threads):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.set_num_threads(threads)
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).eval()
     vocab = model.config.vocab_size
-    prompt = [(i * 7919 + 13) % vocab for i in range(16)]  # same as rollout_bench.cpp
-    ids = torch.tensor([prompt] * args.batch)
+    prompt = [(i * 7919 + 13) % vocab for i in range(PROMPT_LEN)]  # same as rollout_bench.cpp
+    ids = torch.tensor([prompt] * batch)
     torch.manual_seed(0)
     with torch.no_grad():
         start = time.perf_counter()
         out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
-                             max_new_tokens=args.new, min_new_tokens=args.new, use_cache=True, pad_token_id=0)
+                             max_new_tokens=new, min_new_tokens=new, use_cache=True, pad_token_id=0)
         elapsed = time.perf_counter() - start
-    generated = (out.shape[1] - ids.shape[1]) * args.batch
-    print(json.dumps({"impl": "transformers.generate", "batch": args.batch, "new_tokens": args.new,
-                      "seconds": round(elapsed, 3), "tok_per_s": round(generated / elapsed, 1),
-                      "threads": torch.get_num_threads()}))
+    generated = (out.shape[1] - ids.shape[1]) * batch
+    print(json.dumps({"tok_per_s": generated / elapsed, "seconds": elapsed, "threads": torch.get_num_threads(),
+                      "attn": model.config._attn_implementation,
+                      "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def google_bench(cmd, name_filter, env):
+    """Counters of the one Google Benchmark case of `cmd` matching name_filter."""
+    out = subprocess.run(cmd + ["--benchmark_format=json", f"--benchmark_filter={name_filter}"],
+                         env=env, capture_output=True, text=True, check=True)
+    benches = json.loads(out.stdout)["benchmarks"]
+    if len(benches) != 1:
+        raise SystemExit(f"{' '.join(cmd)} --benchmark_filter={name_filter}: expected one benchmark, got {len(benches)}")
+    return benches[0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--checkpoint", default="/tmp/grpo_bench_base50m")
+    ap.add_argument("--batch", type=int, nargs="+", default=[64, 256])
+    ap.add_argument("--new", type=int, nargs="+", default=[256, 512])
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--hf-child", nargs=3, type=str, metavar=("CHECKPOINT", "BATCH", "NEW"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.hf_child:
+        hf_child(args.hf_child[0], int(args.hf_child[1]), int(args.hf_child[2]), args.threads)
+        return
+
+    rollout_bench = os.path.join(args.build, "bench/rollout/rollout_bench")
+    core_bench = os.path.join(args.build, "bench/core_bench")
+    for binary in (rollout_bench, core_bench):
+        if not os.access(binary, os.X_OK):
+            raise SystemExit(f"{binary} not found: ninja -C {args.build} rollout_bench core_bench")
+    # Both children use exactly this many threads (rollout_bench takes its cores from the affinity mask).
+    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:args.threads])
+    taskset = ["taskset", "-c", cores]
+    env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+    if not os.path.exists(os.path.join(args.checkpoint, "config.json")):
+        google_bench([rollout_bench], "BM_Engine_Decode/model:1/batch:1/new:256/",
+                     dict(env, GRPO_BENCH_SAVE_DIR=args.checkpoint, GRPO_BENCH_NEW_TOKENS="2"))
+    env["GRPO_BENCH_MODEL_DIR"] = args.checkpoint
+
+    print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); load average at start "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'HF tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} "
+              f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")
+    print(header, flush=True)
+    for batch in args.batch:
+        for new in args.new:
+            for r in range(args.rounds):
+                peak = google_bench(taskset + [core_bench], "BM_Matmul_Fp32/1024", env)["GFLOP/s"]
+
+                def ours():
+                    return google_bench(taskset + [rollout_bench], f"BM_Engine_Decode/model:1/batch:{batch}/new:{new}/", env)
+
+                def hf():
+                    cmd = taskset + [sys.executable, __file__, "--threads", str(args.threads), "--hf-child", args.checkpoint,
+                                     str(batch), str(new)]
+                    return json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+
+                if r % 2 == 0:
+                    o, h = ours(), hf()
+                else:
+                    h, o = hf(), ours()
+                tok, gflops = o["tok/s"], o["GFLOP/s"]
+                print(f"{batch:5d} {new:4d} {r:5d} {tok:10.1f} {h['tok_per_s']:9.1f} {tok / h['tok_per_s']:6.2f} {gflops:8.1f} "
+                      f"{peak:9.1f} {100 * gflops / peak:6.1f} {o['peak_rss_MB']:7.0f} {o['weights_MB']:7.0f} {o['kv_MB']:6.0f} "
+                      f"{h['peak_rss_MB']:7.0f} {os.getloadavg()[0]:5.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 // rollout_bench: generation speed of the rollout engine.
 //   BM_Engine_Decode/<model>/<batch>/<new>   tokens/s of Engine::generate: one
 //        prompt of 16 tokens, batch = G completions, `new` new tokens each (no
-//        stop). Counters: tok/s (generated tokens / wall time), GFLOP/s
-//        (2 x active parameters x generated tokens / time, attention ignored),
-//        peak_rss_MB, kv_MB (cache the engine allocated).
+//        stop). Counters: tok/s (generated tokens / wall time, prefill and
+//        sampling included), GFLOP/s (2 x active parameters x generated tokens
+//        / time, attention ignored), peak_rss_MB (of the whole process: run one
+//        case per process for a per-batch figure), weights_MB, kv_MB (cache the
+//        engine allocated = its KV budget), threads.
 //   BM_NoCache_Decode/<model>/<batch>/<new>  the same sampling with a full
 //        forward over the whole sequence at every step (no KV cache): the
 //        baseline the cache must beat, in the same run.
 // model 0 = deepseek_v3 tiny (MoE), 1 = qwen2 base50m (~50M dense).
-// Compare GFLOP/s with core_bench BM_Matmul_Fp32 (this machine's peak).
-// GRPO_BENCH_NEW_TOKENS overrides the 256 new tokens (for a quick run).
-// GRPO_BENCH_SAVE_DIR=dir saves the 50M checkpoint there (hf_compare.py reads it).
+// Compare GFLOP/s with core_bench BM_Matmul_Fp32 (this machine's peak);
+// hf_compare.py runs both and transformers side by side.
+// GRPO_BENCH_NEW_TOKENS overrides the new tokens (for a quick run).
+// GRPO_BENCH_SAVE_DIR=dir saves the 50M checkpoint there (hf_compare.py reads it);
+// GRPO_BENCH_MODEL_DIR=dir loads model 1 from that checkpoint instead of creating it.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -31,7 +35,8 @@ std::shared_ptr<CausalLM> bench_model(int which) {
   static std::shared_ptr<CausalLM> cache[2];
   if (!cache[which]) {
     auto config = which == 0 ? ModelConfig::preset("deepseek_v3", "tiny") : ModelConfig::preset("qwen2", "base50m");
-    cache[which] = CausalLM::create(config, /*seed=*/1);
+    const char* load_dir = std::getenv("GRPO_BENCH_MODEL_DIR");
+    cache[which] = which == 1 && load_dir ? CausalLM::load(load_dir) : CausalLM::create(config, /*seed=*/1);
     cache[which]->eval();
     if (which == 1 && std::getenv("GRPO_BENCH_SAVE_DIR")) cache[which]->save_hf(std::getenv("GRPO_BENCH_SAVE_DIR"));
   }
@@ -60,6 +65,10 @@ void report(benchmark::State& state, const CausalLM& model, int64_t tokens_per_i
   state.counters["tok/s"] = benchmark::Counter(static_cast<double>(tokens_per_iter) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * active * tokens_per_iter * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["peak_rss_MB"] = peak_rss_mb();
+  double weight_bytes = 0;
+  for (const auto& p : model.parameters()) weight_bytes += static_cast<double>(p.numel() * p.element_size());
+  state.counters["weights_MB"] = weight_bytes / (1 << 20);
+  state.counters["threads"] = at::get_num_threads();
 }
 
 void BM_Engine_Decode(benchmark::State& state) {
@@ -107,7 +116,7 @@ void BM_NoCache_Decode(benchmark::State& state) {
 
 BENCHMARK(BM_Engine_Decode)
     ->ArgNames({"model", "batch", "new"})
-    ->ArgsProduct({{0, 1}, {1, 16, 64}, {256}})
+    ->ArgsProduct({{0, 1}, {1, 16, 64, 256}, {64, 256, 512}})
     ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 BENCHMARK(BM_NoCache_Decode)
     ->ArgNames({"model", "batch", "new"})

@@ -55,8 +55,11 @@ TEST(KvCache, AbsorbedMlaEqualsNaiveMla) {
   EXPECT_TRUE(torch::equal(absorbed.a(0).narrow(1, 0, 9), naive.a(0).narrow(1, 0, 9)));
 }
 
-TEST(KvCache, RightPaddedPrefillAdvancesByRealTokens) {
-  ModelConfig c = testing::tiny_deepseek();
+// Two prompts of 7 and 4 tokens, right-padded into one prefill of the
+// packed slots 0 and 1 (the cache is then read in place), then decode steps
+// where the rows have different lengths: every step equals the full forward
+// of that row's sequence. last_logits gives each row's last real position.
+void expect_right_padded_prefill_then_ragged_decode(const ModelConfig& c) {
   auto model = CausalLM::create(c, 2);
   model->eval();
   torch::NoGradGuard no_grad;
@@ -74,11 +77,27 @@ TEST(KvCache, RightPaddedPrefillAdvancesByRealTokens) {
   EXPECT_EQ(cache.length(1), 4);
   torch::Tensor ref_b = model->forward(b, {});
   EXPECT_LE(max_diff(pre[1].narrow(0, 0, 4), ref_b[0]), 1e-4);
-  // Next token for row 1 continues at position 4.
-  torch::Tensor nxt = torch::randint(0, c.vocab_size, {2, 1}, torch::kLong);
-  torch::Tensor step = model->forward(nxt, {}, &cache);
-  torch::Tensor ref = model->forward(torch::cat({b, nxt[1].view({1, 1})}, 1), {});
-  EXPECT_LE(max_diff(step[1][0], ref[0][4]), 1e-4);
+  KvCache again(c, 2, 16);
+  torch::Tensor last = model->last_logits(batch, {}, &again, mask);  // [2,V]
+  EXPECT_LE(max_diff(last[0], model->forward(a, {})[0][6]), 1e-4);
+  EXPECT_LE(max_diff(last[1], ref_b[0][3]), 1e-4);
+  // Next tokens continue at positions 7 and 4.
+  torch::Tensor seq_a = a, seq_b = b;
+  for (int step = 0; step < 3; ++step) {
+    torch::Tensor nxt = torch::randint(0, c.vocab_size, {2, 1}, torch::kLong);
+    torch::Tensor out = model->forward(nxt, {}, &cache);
+    seq_a = torch::cat({seq_a, nxt[0].view({1, 1})}, 1);
+    seq_b = torch::cat({seq_b, nxt[1].view({1, 1})}, 1);
+    EXPECT_LE(max_diff(out[0][0], model->forward(seq_a, {})[0][-1]), 1e-4) << "step " << step;
+    EXPECT_LE(max_diff(out[1][0], model->forward(seq_b, {})[0][-1]), 1e-4) << "step " << step;
+  }
+}
+
+TEST(KvCache, MlaRightPaddedPrefillThenRaggedDecode) {
+  expect_right_padded_prefill_then_ragged_decode(testing::tiny_deepseek());
+}
+TEST(KvCache, GqaRightPaddedPrefillThenRaggedDecode) {
+  expect_right_padded_prefill_then_ragged_decode(testing::tiny_qwen2());
 }
 
 TEST(KvCache, ForkedSlotsContinueLikeTheSource) {

@@ -80,6 +80,7 @@ TEST(EngineTest, PromptIsPrefilledOncePerGroup) {
   EXPECT_EQ(engine.stats().prefills, 2);
   EXPECT_EQ(engine.stats().prefill_tokens, 6 + 2);
   EXPECT_EQ(engine.stats().prefix_forks, 7 + 2);
+  EXPECT_EQ(engine.stats().prefill_forwards, 1) << "both groups start together: one right-padded prefill";
 }
 
 TEST(EngineTest, FinishedSlotsAreRefilledAndResultsUnchanged) {

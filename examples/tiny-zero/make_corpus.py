@@ -6,7 +6,9 @@ Usage: make_corpus.py MAX_OPERAND DOCS SEED > corpus.txt
 One document per line, three kinds, none of them an arithmetic question or a
 worked solution in the answer format (the GRPO phase has to find that itself):
   facts     the addition table up to MAX_OPERAND in prose and equation form
-            ("3 plus 4 is 7.", "3 + 4 = 7"), as a base model knows facts
+            ("3 plus 4 is 7.", "3 + 4 = 7"), some equations as a thought
+            ("<think> 3 + 4 = 7 </think>", never followed by an answer tag),
+            as a base model knows facts
   tags      random statements about colours, things and places (never a
             question, never a sum) repeated inside <think> </think>, mostly
             followed by their last word inside <answer> </answer>, on their
@@ -27,7 +29,9 @@ GREETINGS = [("hello", "hello, nice to meet you."), ("how are you?", "I am fine,
 
 def fact(rng, a, b):
     s = a + b
-    form = rng.randrange(4)
+    form = rng.randrange(5)
+    if form == 4:
+        return f"<think> {a} + {b} = {s} </think>"
     if form == 0:
         return f"{a} + {b} = {s}"
     if form == 1:
@@ -40,7 +44,11 @@ def fact(rng, a, b):
 def statement(rng):
     """A random statement about things: unpredictable, so a thought that repeats it must copy it."""
     c, t, p, n = rng.choice(COLORS), rng.choice(THINGS), rng.choice(PLACES), rng.randrange(20)
-    form = rng.randrange(5)
+    form = rng.randrange(7)
+    if form == 5:
+        return f"the code is {n} {rng.randrange(20)} {rng.randrange(20)}"
+    if form == 6:
+        return f"I count {n} {t}s and {rng.randrange(20)} {rng.choice(THINGS)}s"
     if form == 0:
         return f"the {t} is {c}"
     if form == 1:
@@ -56,9 +64,9 @@ def tags(rng):
     text = statement(rng)
     last = text.split()[-1]
     kind = rng.random()
-    if kind < 0.5:
+    if kind < 0.6:
         return f"User: {text} Assistant: <think> {text} </think> <answer> {last} </answer>"
-    if kind < 0.75:
+    if kind < 0.8:
         return f"{text}. <think> {text} </think> <answer> {last} </answer>"
     return f"{text}. <think> {text} </think> so it is {last}."
 
@@ -73,9 +81,9 @@ def main():
     rng = random.Random(seed)
     for _ in range(docs):
         kind = rng.random()
-        if kind < 0.5:
+        if kind < 0.4:
             line = " ".join(fact(rng, rng.randint(0, max_operand), rng.randint(0, max_operand)) for _ in range(4))
-        elif kind < 0.85:
+        elif kind < 0.9:
             line = tags(rng)
         else:
             line = chat(rng)

@@ -24,8 +24,8 @@ assets=runs/tiny-zero-assets
 mkdir -p "$assets"
 
 if [ ! -f "$assets/base/config.json" ]; then
-  # Operands 0..9 (the task's max_operand), 20000 documents, seed 0.
-  python3 examples/tiny-zero/make_corpus.py 9 20000 0 > "$assets/corpus.txt"
+  # Operands 0..9 (the task's max_operand), 30000 documents, seed 0.
+  python3 examples/tiny-zero/make_corpus.py 9 30000 0 > "$assets/corpus.txt"
   "$grpo" tokenizer train "$assets/corpus.txt" --vocab 512 --out "$assets/tokenizer"
   rm -rf runs/tiny-zero-base
   "$grpo" sft recipes/sft.json --set run.dir=runs

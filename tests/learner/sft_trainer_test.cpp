@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "learner/sft_loss.h"
 
 namespace grpo::learner {

@@ -17,6 +17,7 @@ void add_sandbox_command(CLI::App& root);
 void add_rollout_worker_command(CLI::App& root);
 void add_generate_command(CLI::App& root);
 void add_train_command(CLI::App& root);
+void add_sft_command(CLI::App& root);
 void add_data_command(CLI::App& root);
 void add_tokenizer_command(CLI::App& root);
 void add_model_command(CLI::App& root);

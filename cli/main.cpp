@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   grpo::cli::add_rollout_worker_command(app);
   grpo::cli::add_generate_command(app);
   grpo::cli::add_train_command(app);
+  grpo::cli::add_sft_command(app);
   grpo::cli::add_data_command(app);
   grpo::cli::add_tokenizer_command(app);
   grpo::cli::add_model_command(app);

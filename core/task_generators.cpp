@@ -83,8 +83,11 @@ DatasetRow arithmetic_row(SeededRandom& rng, const nlohmann::json& params, int64
   int64_t a = rng.between(0, max_operand), b = rng.between(0, max_operand);
   char op = ops[rng.below(ops.size())];
   int64_t value = op == '+' ? a + b : op == '-' ? a - b : a * b;
-  std::string question = "What is " + std::to_string(a) + " " + op + " " + std::to_string(b) + "?";
-  return {{{"question", question}, {"answer", std::to_string(value)}}, "arithmetic#" + std::to_string(index)};
+  std::string expression = std::to_string(a) + " " + op + " " + std::to_string(b);
+  // The expression on its own lets a template restate the problem (e.g. open
+  // the thought with it); it holds no more than the question does.
+  return {{{"question", "What is " + expression + "?"}, {"expression", expression}, {"answer", std::to_string(value)}},
+          "arithmetic#" + std::to_string(index)};
 }
 
 std::vector<DatasetRow> generate_rows(const std::string& name, int64_t size, uint64_t seed, const nlohmann::json& params,

@@ -3,7 +3,7 @@
 //
 //   countdown  (TinyZero): {"question", "nums": [..], "target": T, "answer": T}
 //              reach T with + - * / using each number once.
-//   arithmetic: {"question": "What is 37 + 48?", "answer": "85"}
+//   arithmetic: {"question": "What is 37 + 48?", "expression": "37 + 48", "answer": "85"}
 //
 // Parameters (data.generator_params in a recipe):
 //   countdown:  min_numbers (3), max_numbers (4), max_number (99), max_target (100)

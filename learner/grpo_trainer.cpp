@@ -8,7 +8,6 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "learner/micro_batches.h"
 
 namespace grpo::learner {
 namespace {
@@ -19,19 +18,10 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::vector<int64_t> total_lengths(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows) {
-  std::vector<int64_t> out;
-  for (int64_t r : rows) out.push_back(static_cast<int64_t>(batch[static_cast<size_t>(r)].tokens.size()) - 1);
-  return out;
-}
-
 // Micro-batches of `rows` as global row indices.
 std::vector<std::vector<int64_t>> plan_rows(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows,
                                             const LearnerConfig& c) {
-  auto plan = plan_micro_batches(total_lengths(batch, rows), c.micro_batch_tokens, c.sort_by_length);
-  for (auto& mb : plan)
-    for (auto& i : mb) i = rows[static_cast<size_t>(i)];
-  return plan;
+  return plan_sequence_micro_batches(batch, rows, c.micro_batch_tokens, c.sort_by_length);
 }
 
 bool needs_old_logprobs(const LearnerConfig& c) {

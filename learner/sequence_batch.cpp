@@ -5,8 +5,20 @@
 #include <limits>
 
 #include "core/error.h"
+#include "learner/micro_batches.h"
 
 namespace grpo::learner {
+
+std::vector<std::vector<int64_t>> plan_sequence_micro_batches(const std::vector<TrainSequence>& batch,
+                                                              const std::vector<int64_t>& rows, int64_t token_budget,
+                                                              bool sort_by_length) {
+  std::vector<int64_t> lengths;
+  for (int64_t r : rows) lengths.push_back(static_cast<int64_t>(batch[static_cast<size_t>(r)].tokens.size()) - 1);
+  auto plan = plan_micro_batches(lengths, token_budget, sort_by_length);
+  for (auto& mb : plan)
+    for (auto& i : mb) i = rows[static_cast<size_t>(i)];
+  return plan;
+}
 
 PackedBatch pack_sequences(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows, int64_t pad_id,
                            bool mask_truncated) {

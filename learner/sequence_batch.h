@@ -36,6 +36,12 @@ struct PackedBatch {
   std::vector<int64_t> rows;       // indices into the generation batch
 };
 
+// Micro-batches of `rows` of `batch` within `token_budget` padded tokens (plan_micro_batches on
+// the packed lengths, tokens - 1), as indices into `batch`.
+std::vector<std::vector<int64_t>> plan_sequence_micro_batches(const std::vector<TrainSequence>& batch,
+                                                              const std::vector<int64_t>& rows, int64_t token_budget,
+                                                              bool sort_by_length);
+
 // Packs rows of `batch`; mask_truncated gives truncated completions no loss.
 PackedBatch pack_sequences(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows, int64_t pad_id,
                            bool mask_truncated);

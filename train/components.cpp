@@ -40,6 +40,13 @@ std::pair<Dataset, Dataset> load_datasets(const DataConfig& data, uint64_t seed)
   return {std::move(split.train), std::move(split.eval)};
 }
 
+void check_tokenizer_fits(const policies::Tokenizer& tokenizer, const policies::CausalLM& policy) {
+  if (tokenizer.vocab_size() > policy.config().vocab_size)
+    throw ConfigError("", "tokenizer.path",
+                      "tokenizer has " + std::to_string(tokenizer.vocab_size()) + " tokens but the model's vocabulary holds " +
+                          std::to_string(policy.config().vocab_size) + ": use the tokenizer the model was made for");
+}
+
 policies::TemplateRow template_row(const nlohmann::json& fields, const std::string& prompt_field) {
   policies::TemplateRow row;
   for (auto it = fields.begin(); it != fields.end(); ++it) {
@@ -67,10 +74,7 @@ TrainComponents build_components(const Recipe& recipe, const std::optional<std::
   } else {
     c.policy = load_policy(recipe.model, static_cast<uint64_t>(recipe.run.seed));
   }
-  if (c.tokenizer->vocab_size() > c.policy->config().vocab_size)
-    throw ConfigError("", "tokenizer.path",
-                      "tokenizer has " + std::to_string(c.tokenizer->vocab_size()) + " tokens but the model's vocabulary holds " +
-                          std::to_string(c.policy->config().vocab_size) + ": use the tokenizer the model was made for");
+  check_tokenizer_fits(*c.tokenizer, *c.policy);
   return c;
 }
 

@@ -41,6 +41,9 @@ std::shared_ptr<policies::CausalLM> load_policy(const policies::ModelSpec& model
 // The tokenizer of tokenizer.path, else of model.path.
 policies::Tokenizer load_tokenizer(const Recipe& recipe);
 
+// Throws ConfigError (tokenizer.path) when the tokenizer has ids the model's vocabulary lacks.
+void check_tokenizer_fits(const policies::Tokenizer& tokenizer, const policies::CausalLM& policy);
+
 // Training and evaluation rows of the recipe's data section.
 std::pair<Dataset, Dataset> load_datasets(const DataConfig& data, uint64_t seed);
 

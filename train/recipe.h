@@ -16,6 +16,7 @@
 #include "core/data_config.h"
 #include "core/run_config.h"
 #include "learner/learner_config.h"
+#include "learner/sft_config.h"
 #include "policies/model_spec.h"
 #include "rewards/reward_spec.h"
 #include "rollout/rollout_config.h"
@@ -32,6 +33,7 @@ struct Recipe {
   rollout::RolloutConfig rollout;
   std::vector<rewards::RewardSpec> rewards;
   learner::LearnerConfig learner;
+  learner::SftConfig sft;
   sandbox::SandboxConfig sandbox;
   RunConfig run;
 
@@ -43,9 +45,11 @@ struct Recipe {
     v.field("rollout", rollout, "Sampling of completions.");
     v.field("rewards", rewards, "Reward functions; the total reward is their weighted sum.");
     v.field("learner", learner, "The GRPO objective and the optimizer.");
+    v.field("sft", sft, "Supervised next-token training for `grpo sft` (pretraining on text, or SFT on prompt/completion pairs).");
     v.field("sandbox", sandbox, "How model-written programs are isolated (code rewards).");
     v.field("run", run, "Naming, seeding and length of the run.");
-    v.check(!rewards.empty(), "rewards", "list at least one reward, e.g. [{\"type\": \"math\"}]");
+    // An SFT recipe (`grpo sft`) learns from demonstrations and needs no reward.
+    v.check(!rewards.empty() || sft.enabled(), "rewards", "list at least one reward, e.g. [{\"type\": \"math\"}]");
     v.check(rollout.mode != "async" || learner.is_correction != "none", "learner.is_correction",
             "rollout.mode = async trains on samples up to rollout.max_staleness versions old: set an importance-sampling "
             "correction (e.g. token_truncate) so the learner reweights them by pi_old/pi_rollout");

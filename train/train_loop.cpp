@@ -4,8 +4,6 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/version.h"
 #include "core/error.h"
@@ -17,17 +15,14 @@
 #include "core/stop_signal.h"
 #include "core/torch_runtime.h"
 #include "learner/advantages.h"
-#include "learner/checkpoint.h"
 #include "learner/grpo_trainer.h"
-#include "learner/train_state.h"
-#include "report/html_report.h"
 #include "rollout/from_config.h"
-#include "report/tensorboard_export.h"
 #include "sandbox/doctor.h"
 #include "train/components.h"
 #include "train/rollout_backend.h"
 #include "train/rollout_samples.h"
 #include "train/rollout_pipeline.h"
+#include "train/run_outputs.h"
 #include "train/step_metrics.h"
 
 namespace grpo::train {
@@ -49,21 +44,6 @@ Recipe resolve_recipe(const TrainOptions& o) {
   RecipeDocument doc = parse_recipe_document(*text, db + " (stored recipe)", o.resume_dir);
   for (const auto& s : o.overrides) apply_override(doc, s);
   return read_config<Recipe>(doc.root, doc.origins);
-}
-
-std::string fnv1a_hex(const std::string& data) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : data) h = (h ^ c) * 1099511628211ULL;
-  std::ostringstream out;
-  out << std::hex << h;
-  return out.str();
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // A training batch queued on the rollout pipeline.
@@ -107,6 +87,8 @@ class Loop {
     pipeline_ = std::make_unique<RolloutPipeline>(*backend_, *components_.rewards, recipe.rollout.overlap_rewards);
     GRPO_LOG_INFO("train", "run " << dir.path() << ": " << components_.train_data.size() << " training rows, "
                                   << components_.eval_data.size() << " held-out rows, rollout by " << backend_->describe());
+    if (recipe.learner.gradient_checkpointing)
+      GRPO_LOG_WARN("train", "learner.gradient_checkpointing is not implemented yet: activations are kept");
   }
 
   TrainSummary run() {
@@ -390,18 +372,8 @@ class Loop {
     p.data_cursor = cursor.position;
     p.extra = {{"epoch", cursor.epoch}, {"position", cursor.position}, {"weight_version", version_},
                {"optimizer_steps", trainer_->steps_done()}};
-    learner::RetentionPolicy keep{recipe_.learner.keep_last, recipe_.learner.keep_every};
-    std::string path = learner::save_checkpoint(
-        dir_.checkpoints_path(), step_,
-        [&](const std::string& d) {
-          components_.policy->save_hf(d + "/policy");
-          // A checkpoint's policy folder is a complete Hugging Face directory.
-          fs::copy_file(components_.tokenizer->source(), d + "/policy/tokenizer.json", fs::copy_options::overwrite_existing);
-          learner::save_train_state(d, trainer_->optimizer(), p);
-        },
-        keep);
-    dir_.store().add_checkpoint({step_, path, fnv1a_hex(read_text(path + "/MANIFEST.json"))});
-    GRPO_LOG_INFO("train", "checkpoint " << path);
+    write_run_checkpoint(dir_, step_, *components_.policy, *components_.tokenizer, trainer_->optimizer(), p,
+                         {recipe_.learner.keep_last, recipe_.learner.keep_every});
   }
 
   void restore(const learner::CheckpointInfo& ckpt) {
@@ -416,17 +388,7 @@ class Loop {
     GRPO_LOG_INFO("train", "resumed from " << ckpt.dir << " at step " << step_);
   }
 
-  std::string write_report() {
-    std::string path = report::default_report_path(dir_.path());
-    try {
-      report::write_html_report(dir_.store(), path);
-      report::export_tensorboard(dir_.store(), dir_.path() + "/tb");
-    } catch (const Error& e) {
-      // A report is a view of the store; failing to draw it never fails a run.
-      GRPO_LOG_WARN("train", "report not written: " << e.what());
-    }
-    return path;
-  }
+  std::string write_report() { return write_run_report(dir_); }
 
   Recipe recipe_;
   RunDirectory& dir_;

@@ -29,8 +29,10 @@ TEST(RecipeTest, ConfigShowResolvesExtendsAndOverrides) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["learner"]["lr"], 3e-6);                  // --set
   EXPECT_EQ(j["run"]["name"], "x");                      // --set beats the file
-  EXPECT_EQ(j["data"]["generator"], "countdown");        // the child's value
-  EXPECT_EQ(j["data"]["prompts_per_step"], 4);           // inherited from base.json
+  EXPECT_EQ(j["data"]["generator"], "arithmetic");       // the child's value
+  EXPECT_EQ(j["data"]["generator_size"], 1000);          // the child's value
+  EXPECT_EQ(j["rollout"]["num_generations"], 8);         // inherited from base.json
+  EXPECT_EQ(j["rollout"]["top_p"], 1.0);                 // default filled in
   EXPECT_EQ(j["learner"]["epsilon"], 0.2);               // default filled in
   EXPECT_EQ(j["rewards"].size(), 2u);                    // lists replace, not append
 }
@@ -55,6 +57,30 @@ TEST(RecipeTest, MissingRewardsIsAnError) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("rewards: list at least one reward"), std::string::npos) << e.what();
   }
+}
+
+TEST(RecipeTest, SftRecipeLoadsWithItsSectionAndNeedsNoReward) {
+  Recipe r = load_recipe(source_dir() + "/recipes/sft.json");
+  EXPECT_EQ(r.sft.text, "runs/tiny-zero-assets/corpus.txt");
+  EXPECT_EQ(r.sft.seq_len, 64);
+  EXPECT_TRUE(r.sft.enabled());
+  EXPECT_EQ(r.model.init_arch, "deepseek_v3");  // a fresh model, not tiny-zero's base
+  EXPECT_TRUE(r.model.path.empty());
+  // A stand-alone SFT recipe without rewards is valid; one without sft data is not.
+  testing::TempDir d;
+  testing::write_file(d.file("sft.json"), R"({"model": {"init_arch": "qwen2"}, "data": {"generator": "arithmetic"},
+                                             "sft": {"pairs": "p.jsonl"}})");
+  EXPECT_NO_THROW(load_recipe(d.file("sft.json")));
+}
+
+TEST(RecipeTest, SftTextAndPairsTogetherIsAnError) {
+  try {
+    load_recipe(source_dir() + "/recipes/sft.json", {"sft.pairs=p.jsonl"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("sft.pairs: set sft.text or sft.pairs, not both"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_recipe(source_dir() + "/recipes/sft.json", {"sft.seq_len=1"}), ConfigError);
 }
 
 }  // namespace

@@ -76,6 +76,7 @@ TEST(TaskGeneratorsTest, ArithmeticAnswersAreCorrect) {
     ASSERT_EQ(std::sscanf(r.fields["question"].get<std::string>().c_str(), "What is %ld %c %ld?", &a, &op, &b), 3);
     int64_t want = op == '+' ? a + b : a * b;
     EXPECT_EQ(r.fields["answer"], std::to_string(want));
+    EXPECT_EQ(r.fields["expression"], std::to_string(a) + " " + op + " " + std::to_string(b));
   }
 }
 

@@ -28,7 +28,7 @@ if [ ! -f "$assets/base/config.json" ]; then
   python3 examples/tiny-zero/make_corpus.py 9 30000 0 > "$assets/corpus.txt"
   "$grpo" tokenizer train "$assets/corpus.txt" --vocab 512 --out "$assets/tokenizer"
   rm -rf runs/tiny-zero-base
-  "$grpo" sft recipes/sft.json --set run.dir=runs
+  "$grpo" sft recipes/sft.json --set run.dir=runs --set run.name=tiny-zero-base
 fi
 echo "base model ready after $(( $(date +%s) - start )) s"
 

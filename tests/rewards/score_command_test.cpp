@@ -41,14 +41,17 @@ TEST(ScoreCommandTest, RecipeRewardsAreWeighted) {
   testing::TempDir dir;
   testing::write_file(dir.file("s.jsonl"),
                       "{\"completion\": \"<think>x</think><answer>3 * 5 + 7</answer>\", \"nums\": [3, 5, 7], \"target\": 22}\n");
-  auto r = testing::run_command(testing::grpo_binary() + " score --recipe " + test::source_dir() +
-                                "/recipes/tiny-zero.json --input " + dir.file("s.jsonl"));
+  testing::write_file(dir.file("recipe.json"),
+                      "{\"extends\": \"" + test::source_dir() + "/recipes/base.json\", \"rewards\": ["
+                      "{\"type\": \"countdown\", \"weight\": 1.0}, {\"type\": \"format\", \"weight\": 0.5}]}\n");
+  auto r = testing::run_command(testing::grpo_binary() + " score --recipe " + dir.file("recipe.json") + " --input " +
+                                dir.file("s.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = json_lines(r.out);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["components"]["countdown"], 1.0);
   EXPECT_EQ(lines[0]["components"]["format"], 1.0);
-  EXPECT_EQ(lines[0]["total"], 1.5);  // tiny-zero: countdown 1.0 + format 0.5
+  EXPECT_EQ(lines[0]["total"], 1.5);  // countdown 1.0 + format 0.5
 }
 
 TEST(ScoreCommandTest, BadLineNamesItsNumber) {

@@ -307,7 +307,8 @@ class Loop {
       record.metrics["dynamic_sampling/groups"] = static_cast<double>(sb.results.size());
     }
     double t_eval = 0;
-    if (recipe_.run.eval_every > 0 && step % recipe_.run.eval_every == 0) {
+    bool last_step = step == recipe_.run.steps;  // run.eval_every: start (step 0) and end, plus every N
+    if ((recipe_.run.eval_every > 0 && step % recipe_.run.eval_every == 0) || last_step) {
       t0 = Clock::now();
       add_eval_metrics(record.metrics);
       t_eval = seconds_since(t0);

@@ -4,7 +4,9 @@
 //   BM_DecodeLikeLoop     many small products and element-wise ops, the shape of a
 //                         decode step; run it with OMP_WAIT_POLICY=ACTIVE and =PASSIVE
 //                         to see what spinning OpenMP threads cost (the binary sets
-//                         PASSIVE itself when the variable is unset)
+//                         bounded spinning itself when neither OMP_WAIT_POLICY nor
+//                         GOMP_SPINCOUNT is set; bench/omp_wait_policy.sh times
+//                         whole grpo commands under each policy)
 //   BM_RunStore_WriteStep one step (20 metrics, 16 samples of 1 KB) in one transaction
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -62,7 +64,7 @@ static void BM_RunStore_WriteStep(benchmark::State& state) {
 BENCHMARK(BM_RunStore_WriteStep)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
-  grpo::ensure_passive_openmp(argc, argv);
+  grpo::ensure_openmp_wait_policy(argc, argv);
   grpo::configure_torch_threads();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

@@ -58,7 +58,7 @@ int report_usage_error(const CLI::App& root, const CLI::ParseError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  grpo::ensure_passive_openmp(argc, argv);
+  grpo::ensure_openmp_wait_policy(argc, argv);
   CLI::App app{"grpo: GRPO post-training of language models (DeepSeek-R1 style), in one binary.", "grpo"};
   app.require_subcommand(1);
   app.fallthrough();  // root options (--log-level) may follow the subcommand

@@ -12,9 +12,10 @@
 
 namespace grpo {
 
-void ensure_passive_openmp(int argc, char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+void ensure_openmp_wait_policy(int argc, char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  setenv("GOMP_SPINCOUNT", "300000", 1);
   execv("/proc/self/exe", argv);
   // exec failed (no /proc): carry on with the default policy.
 }

@@ -124,7 +124,7 @@ BENCHMARK(BM_NoCache_Decode)
     ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {
-  grpo::ensure_passive_openmp(argc, argv);
+  grpo::ensure_openmp_wait_policy(argc, argv);
   grpo::configure_torch_threads();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

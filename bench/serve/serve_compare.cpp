@@ -93,7 +93,7 @@ void print(const Phase& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  grpo::ensure_passive_openmp(argc, argv);
+  grpo::ensure_openmp_wait_policy(argc, argv);
   CLI::App app{"grpo serve throughput: 1 client vs N concurrent clients"};
   std::string arch = "qwen2", preset = "tiny", device = "cpu";
   int clients = 16, requests = 4, max_tokens = 32, threads = 0;

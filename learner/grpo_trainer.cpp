@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "learner/internal/micro_batch_backward.h"
 
 namespace grpo::learner {
 namespace {
@@ -150,14 +151,7 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
     in.advantages = pk.advantages;
     in.mask = pk.loss_mask;
     LossOutput lo = grpo_loss(in, loss_options_, norm);
-    torch::Tensor loss = lo.loss;
-    if (policy_.aux_loss) {
-      torch::Tensor aux = policy_.aux_loss();
-      if (aux.defined()) loss = loss + aux / static_cast<double>(plan.size());
-    }
-    // A non-finite micro-batch poisons the step: no backward, and the step is skipped below.
-    if (std::isfinite(loss.item<double>())) loss.backward();
-    else finite = false;
+    if (!detail::backward_micro_batch(policy_, lo.loss, plan.size())) finite = false;
     lm.merge(lo.metrics);
   }
   StepReport report = optimizer_->step(finite);

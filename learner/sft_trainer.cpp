@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "learner/internal/micro_batch_backward.h"
 #include "learner/sft_loss.h"
 
 namespace grpo::learner {
@@ -37,14 +38,7 @@ StepMetrics SftTrainer::step(const std::vector<TrainSequence>& batch) {
     padded += pk.inputs.numel();
     auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, /*with_entropy=*/false);
     SftLossOutput lo = sft_loss(scores.logprobs, pk.loss_mask, step_tokens);
-    torch::Tensor loss = lo.loss;
-    if (policy_.aux_loss) {
-      torch::Tensor aux = policy_.aux_loss();
-      if (aux.defined()) loss = loss + aux / static_cast<double>(plan.size());
-    }
-    // A non-finite micro-batch poisons the step: no backward, and the step is skipped below.
-    if (std::isfinite(loss.item<double>())) loss.backward();
-    else finite = false;
+    if (!detail::backward_micro_batch(policy_, lo.loss, plan.size())) finite = false;
     nll += lo.nll_sum;
   }
   StepReport report = optimizer_->step(finite);

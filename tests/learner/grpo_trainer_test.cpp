@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "learner/advantages.h"
+#include "tests/learner/tiny_policy_config.h"
 
 namespace grpo::learner {
 namespace {
@@ -15,19 +16,7 @@ namespace {
 const std::vector<int64_t> kPattern = {3, 5, 3, 5};
 constexpr int64_t kVocab = 8;
 
-policies::ModelConfig tiny_config() {
-  policies::ModelConfig c;
-  c.model_type = "qwen2";
-  c.vocab_size = kVocab;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  c.validate("tiny learning-test config");
-  return c;
-}
+policies::ModelConfig tiny_config() { return testing::tiny_qwen2_config(kVocab, "tiny learning-test config"); }
 
 // Samples `n` completions of the pattern's length from the model after `prompt`
 // (plain multinomial over softmax(logits), temperature 1).

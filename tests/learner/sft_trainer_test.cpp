@@ -10,25 +10,14 @@
 
 #include "core/error.h"
 #include "learner/sft_loss.h"
+#include "tests/learner/tiny_policy_config.h"
 
 namespace grpo::learner {
 namespace {
 
 constexpr int64_t kVocab = 16;
 
-policies::ModelConfig tiny_config() {
-  policies::ModelConfig c;
-  c.model_type = "qwen2";
-  c.vocab_size = kVocab;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  c.validate("tiny sft-test config");
-  return c;
-}
+policies::ModelConfig tiny_config() { return testing::tiny_qwen2_config(kVocab, "tiny sft-test config"); }
 
 // Two prompt/completion pairs of different lengths (so one row is padded).
 std::vector<TrainSequence> pairs() {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -56,23 +55,33 @@ std::string safetensors_dtype_name(torch::ScalarType type) {
   throw Error(std::string("no safetensors dtype for ") + c10::toString(type));
 }
 
+// Reads the header, then each tensor straight from the file into its own
+// storage: the file is never held in memory beside the tensors (a whole-file
+// buffer doubled the loading peak).
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path, bool keep_dtype) {
-  std::string data = read_all(path);
-  if (data.size() < 8) throw IoError(path, "truncated safetensors file (" + std::to_string(data.size()) + " bytes, no header length)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "cannot open");
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  if (file_size < 8) throw IoError(path, "truncated safetensors file (" + std::to_string(file_size) + " bytes, no header length)");
+  unsigned char len[8];
+  in.read(reinterpret_cast<char*>(len), 8);
   uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(data[i]);
+  for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
   if (n > kMaxHeaderBytes) throw IoError(path, "bad safetensors header: length " + std::to_string(n) + " exceeds 100 MB (not a safetensors file?)");
-  if (8 + n > data.size())
-    throw IoError(path, "truncated safetensors file: header needs " + std::to_string(8 + n) + " bytes, file has " + std::to_string(data.size()));
+  if (8 + n > file_size)
+    throw IoError(path, "truncated safetensors file: header needs " + std::to_string(8 + n) + " bytes, file has " + std::to_string(file_size));
+  std::string header_text(static_cast<size_t>(n), '\0');
+  if (!in.read(header_text.data(), static_cast<std::streamsize>(n))) throw IoError(path, "read failed");
   json header;
   try {
-    header = json::parse(data.begin() + 8, data.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    header = json::parse(header_text);
   } catch (const std::exception& e) {
     throw IoError(path, std::string("bad safetensors header: not valid JSON: ") + e.what());
   }
   if (!header.is_object()) throw IoError(path, "bad safetensors header: not a JSON object");
-  const uint64_t buffer_size = data.size() - 8 - n;
-  const char* buffer = data.data() + 8 + n;
+  const uint64_t buffer_size = file_size - 8 - n;
   struct Entry {
     std::string name;
     torch::ScalarType type;
@@ -125,7 +134,10 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path, b
   std::map<std::string, torch::Tensor> out;
   for (const Entry& e : entries) {
     torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(e.type));
-    if (e.end > e.begin) std::memcpy(t.data_ptr(), buffer + e.begin, e.end - e.begin);
+    if (e.end > e.begin) {
+      in.seekg(static_cast<std::streamoff>(8 + n + e.begin));
+      if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin))) throw IoError(path, "read failed");
+    }
     if (!keep_dtype && t.is_floating_point() && t.scalar_type() != torch::kFloat) t = t.to(torch::kFloat);
     out.emplace(e.name, std::move(t));
   }

@@ -2,24 +2,28 @@
 """Side by side: grpo's rollout engine (rollout_bench) vs Hugging Face
 transformers `generate` (KV cache), same checkpoint, batch, prompt and lengths.
 
-Usage: .venv/bin/python bench/rollout/hf_compare.py [--build build] [--checkpoint DIR]
-           [--batch 64 256] [--new 256 512] [--rounds 1] [--threads N]
+Usage: .venv/bin/python bench/rollout/hf_compare.py [--build build] [--model dense|moe]
+           [--checkpoint DIR] [--batch 64 256] [--new 256 512] [--rounds 1] [--threads N] [--no-hf]
 
-The checkpoint is the ~50M dense qwen2 (preset base50m) that rollout_bench
-creates; it is saved to DIR on the first run (GRPO_BENCH_SAVE_DIR) and both
-sides load it from there. For every (batch, new tokens) and round, in one
+The checkpoint is the one rollout_bench creates: --model dense (default) the
+~50M dense qwen2 (preset base50m, HF Qwen2ForCausalLM), --model moe the tiny
+MoE deepseek_v3 (preset tiny, HF DeepseekV3ForCausalLM); it is saved to DIR on
+the first run (GRPO_BENCH_SAVE_DIR) and both sides load it from there. For every (batch, new tokens) and round, in one
 invocation and alternating which goes first:
   peak   core_bench BM_Matmul_Fp32/1024 (this machine's matmul peak, measured
          in the same round because the machine is shared)
-  ours   rollout_bench BM_Engine_Decode/model:1/batch:B/new:N in its own process
-  HF     this script with --hf-child in its own process
+  ours   rollout_bench BM_Engine_Decode/model:M/batch:B/new:N in its own process
+  HF     this script with --hf-child in its own process (--no-hf: skipped, for
+         the long runs where only our speed against the peak is wanted)
 Each side samples at temperature 1 with no filter, from one 16-token prompt
 repeated `batch` times, exactly `new` tokens per sequence (HF min_new_tokens;
 ours has no stop token), on the same number of threads. tok/s counts the
 generated tokens over the whole call (prefill and sampling included).
 GFLOP/s = 2 x parameters x tok/s (attention ignored, as in rollout_bench).
 Peak RSS is each process's own maximum: weights + KV cache + activations +
-the runtime (LibTorch / Python) itself.
+the runtime (LibTorch / Python) itself. For ours the row also gives the RSS
+after loading and the growth of the RSS during generate (rollout_bench's
+after_load_MB and gen_growth_MB), which is what generation adds.
 """
 import argparse
 import json
@@ -30,6 +34,7 @@ import sys
 import time
 
 PROMPT_LEN = 16  # as rollout_bench.cpp
+MODELS = {"moe": (0, "/tmp/grpo_bench_moe_tiny"), "dense": (1, "/tmp/grpo_bench_base50m")}  # rollout_bench model index, checkpoint
 
 
 def hf_child(checkpoint, batch, new, threads):
@@ -66,17 +71,21 @@ def google_bench(cmd, name_filter, env):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--checkpoint", default="/tmp/grpo_bench_base50m")
+    ap.add_argument("--model", choices=sorted(MODELS), default="dense")
+    ap.add_argument("--checkpoint", help="default: /tmp/grpo_bench_base50m (dense), /tmp/grpo_bench_moe_tiny (moe)")
     ap.add_argument("--batch", type=int, nargs="+", default=[64, 256])
     ap.add_argument("--new", type=int, nargs="+", default=[256, 512])
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--no-hf", action="store_true", help="skip transformers (its columns print nan)")
     ap.add_argument("--hf-child", nargs=3, type=str, metavar=("CHECKPOINT", "BATCH", "NEW"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.hf_child:
         hf_child(args.hf_child[0], int(args.hf_child[1]), int(args.hf_child[2]), args.threads)
         return
 
+    model_index, default_checkpoint = MODELS[args.model]
+    args.checkpoint = args.checkpoint or default_checkpoint
     rollout_bench = os.path.join(args.build, "bench/rollout/rollout_bench")
     core_bench = os.path.join(args.build, "bench/core_bench")
     for binary in (rollout_bench, core_bench):
@@ -87,14 +96,14 @@ def main():
     taskset = ["taskset", "-c", cores]
     env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
     if not os.path.exists(os.path.join(args.checkpoint, "config.json")):
-        google_bench([rollout_bench], "BM_Engine_Decode/model:1/batch:1/new:256/",
+        google_bench([rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:1/new:256/",
                      dict(env, GRPO_BENCH_SAVE_DIR=args.checkpoint, GRPO_BENCH_NEW_TOKENS="2"))
     env["GRPO_BENCH_MODEL_DIR"] = args.checkpoint
 
     print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); load average at start "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'HF tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} "
-              f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")
+              f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'loaded':>7} {'growth':>6} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")
     print(header, flush=True)
     for batch in args.batch:
         for new in args.new:
@@ -102,9 +111,11 @@ def main():
                 peak = google_bench(taskset + [core_bench], "BM_Matmul_Fp32/1024", env)["GFLOP/s"]
 
                 def ours():
-                    return google_bench(taskset + [rollout_bench], f"BM_Engine_Decode/model:1/batch:{batch}/new:{new}/", env)
+                    return google_bench(taskset + [rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:{batch}/new:{new}/", env)
 
                 def hf():
+                    if args.no_hf:
+                        return {"tok_per_s": float("nan"), "peak_rss_MB": float("nan")}
                     cmd = taskset + [sys.executable, __file__, "--threads", str(args.threads), "--hf-child", args.checkpoint,
                                      str(batch), str(new)]
                     return json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
@@ -115,7 +126,7 @@ def main():
                     h, o = hf(), ours()
                 tok, gflops = o["tok/s"], o["GFLOP/s"]
                 print(f"{batch:5d} {new:4d} {r:5d} {tok:10.1f} {h['tok_per_s']:9.1f} {tok / h['tok_per_s']:6.2f} {gflops:8.1f} "
-                      f"{peak:9.1f} {100 * gflops / peak:6.1f} {o['peak_rss_MB']:7.0f} {o['weights_MB']:7.0f} {o['kv_MB']:6.0f} "
+                      f"{peak:9.1f} {100 * gflops / peak:6.1f} {o['peak_rss_MB']:7.0f} {o['after_load_MB']:7.0f} {o['gen_growth_MB']:6.0f} {o['weights_MB']:7.0f} {o['kv_MB']:6.0f} "
                       f"{h['peak_rss_MB']:7.0f} {os.getloadavg()[0]:5.1f}", flush=True)
 
 

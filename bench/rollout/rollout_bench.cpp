@@ -3,9 +3,16 @@
 //        prompt of 16 tokens, batch = G completions, `new` new tokens each (no
 //        stop). Counters: tok/s (generated tokens / wall time, prefill and
 //        sampling included), GFLOP/s (2 x active parameters x generated tokens
-//        / time, attention ignored), peak_rss_MB (of the whole process: run one
-//        case per process for a per-batch figure), weights_MB, kv_MB (cache the
-//        engine allocated = its KV budget), threads.
+//        / time, attention ignored), weights_MB, kv_MB (cache the engine
+//        allocated = its KV budget), threads, and the memory of the process
+//        (run one case per process for per-batch figures):
+//          load_peak_MB   peak RSS up to the end of model creation/loading
+//          after_load_MB  RSS just before generate (runtime + weights)
+//          gen_peak_MB    peak RSS during generate (the peak is reset before it
+//                         through /proc/self/clear_refs)
+//          gen_growth_MB  gen_peak_MB - after_load_MB: what generation adds
+//                         (KV cache + activations + sampler), to compare with kv_MB
+//          peak_rss_MB    peak RSS of the whole process (getrusage)
 //   BM_NoCache_Decode/<model>/<batch>/<new>  the same sampling with a full
 //        forward over the whole sequence at every step (no KV cache): the
 //        baseline the cache must beat, in the same run.
@@ -13,13 +20,16 @@
 // Compare GFLOP/s with core_bench BM_Matmul_Fp32 (this machine's peak);
 // hf_compare.py runs both and transformers side by side.
 // GRPO_BENCH_NEW_TOKENS overrides the new tokens (for a quick run).
-// GRPO_BENCH_SAVE_DIR=dir saves the 50M checkpoint there (hf_compare.py reads it);
-// GRPO_BENCH_MODEL_DIR=dir loads model 1 from that checkpoint instead of creating it.
+// GRPO_BENCH_SAVE_DIR=dir saves each created model's checkpoint there (hf_compare.py
+// reads it); GRPO_BENCH_MODEL_DIR=dir loads a model from that checkpoint instead of
+// creating it when the checkpoint's model_type is the model's (one dir, one model).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "core/torch_runtime.h"
 #include "policies/causal_lm.h"
@@ -31,14 +41,35 @@ namespace {
 using grpo::policies::CausalLM;
 using grpo::policies::ModelConfig;
 
+// A field ("VmRSS", "VmHWM") of /proc/self/status in MB, -1 where unreadable.
+double proc_status_mb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // "VmRSS:  123 kB"
+  return -1;
+}
+
+// Sets the process's peak RSS (VmHWM) back to its current RSS (Linux >= 4.0); false where not allowed.
+bool reset_peak_rss() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+double load_peak_mb = -1;  // VmHWM when the (first) model was ready
+
 std::shared_ptr<CausalLM> bench_model(int which) {
   static std::shared_ptr<CausalLM> cache[2];
   if (!cache[which]) {
     auto config = which == 0 ? ModelConfig::preset("deepseek_v3", "tiny") : ModelConfig::preset("qwen2", "base50m");
     const char* load_dir = std::getenv("GRPO_BENCH_MODEL_DIR");
-    cache[which] = which == 1 && load_dir ? CausalLM::load(load_dir) : CausalLM::create(config, /*seed=*/1);
+    bool load = load_dir && ModelConfig::from_file(std::string(load_dir) + "/config.json").model_type == config.model_type;
+    cache[which] = load ? CausalLM::load(load_dir) : CausalLM::create(config, /*seed=*/1);
     cache[which]->eval();
-    if (which == 1 && std::getenv("GRPO_BENCH_SAVE_DIR")) cache[which]->save_hf(std::getenv("GRPO_BENCH_SAVE_DIR"));
+    if (load_peak_mb < 0) load_peak_mb = proc_status_mb("VmHWM");
+    if (!load && std::getenv("GRPO_BENCH_SAVE_DIR")) cache[which]->save_hf(std::getenv("GRPO_BENCH_SAVE_DIR"));
   }
   return cache[which];
 }
@@ -82,12 +113,19 @@ void BM_Engine_Decode(benchmark::State& state) {
   r.params.max_new_tokens = n;
   grpo::rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + n)});
   int64_t generated = 0;
+  double after_load = proc_status_mb("VmRSS");
+  bool peak_reset = reset_peak_rss();
   for (auto _ : state) {
     auto out = engine.generate({r});
     generated = 0;
     for (const auto& c : out[0].completions) generated += static_cast<int64_t>(c.ids.size());
   }
   report(state, *model, generated);
+  double gen_peak = peak_reset ? proc_status_mb("VmHWM") : -1;
+  state.counters["load_peak_MB"] = load_peak_mb;
+  state.counters["after_load_MB"] = after_load;
+  state.counters["gen_peak_MB"] = gen_peak;
+  state.counters["gen_growth_MB"] = peak_reset ? gen_peak - after_load : -1;
   state.counters["kv_MB"] = static_cast<double>(engine.stats().cache_slots * engine.stats().cache_max_len *
                                                 model->config().kv_bytes_per_token(4)) / (1 << 20);
 }

@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -114,6 +115,7 @@ void BM_Engine_Decode(benchmark::State& state) {
   grpo::rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + n)});
   int64_t generated = 0;
   double after_load = proc_status_mb("VmRSS");
+  double peak_before = peak_rss_mb();  // the reset below lowers getrusage's maximum too
   bool peak_reset = reset_peak_rss();
   for (auto _ : state) {
     auto out = engine.generate({r});
@@ -122,6 +124,7 @@ void BM_Engine_Decode(benchmark::State& state) {
   }
   report(state, *model, generated);
   double gen_peak = peak_reset ? proc_status_mb("VmHWM") : -1;
+  state.counters["peak_rss_MB"] = std::max(peak_before, peak_rss_mb());
   state.counters["load_peak_MB"] = load_peak_mb;
   state.counters["after_load_MB"] = after_load;
   state.counters["gen_peak_MB"] = gen_peak;

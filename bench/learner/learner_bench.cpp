@@ -69,6 +69,9 @@ void grpo_step(benchmark::State& state, bool gradient_checkpointing) {
   lc.gradient_checkpointing = gradient_checkpointing;
   learner::GrpoTrainer trainer(learner::TrainablePolicy::from_causal_lm(model, 1.0, lc), lc, 0, kCompletion);
   auto batch = random_batch(cfg.vocab_size);
+  // One untimed warm-up step (as trl_train_step.py): AdamW allocates its moments and the
+  // gradients are first touched in the first step.
+  trainer.train_on_generation(batch);
   for (auto _ : state) trainer.train_on_generation(batch);
   const double tokens = static_cast<double>(kRows * (kPrompt + kCompletion - 1)) * static_cast<double>(state.iterations());
   const double flops = 6.0 * static_cast<double>(cfg.active_parameters_per_token()) * tokens;

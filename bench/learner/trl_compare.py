@@ -15,8 +15,11 @@ For every round, in one invocation and alternating which of ours / TRL goes firs
          (learner.gradient_checkpointing: layers recomputed in backward)
   TRL    trl_train_step.py <preset> in its own process
 Every child runs on the same cores with the same thread count and OpenMP
-settings (OMP_WAIT_POLICY=ACTIVE, GOMP_SPINCOUNT=300000: what `grpo train`
-runs with; override by setting them). Peak RSS is each process's own maximum
+settings: OMP_WAIT_POLICY=ACTIVE with GOMP_SPINCOUNT=300000 (what `grpo train`
+runs with) unless OMP_WAIT_POLICY is set, then the environment as given. On a
+machine shared with other work, OMP_WAIT_POLICY=PASSIVE and --threads 1 keep
+spinning threads from starving each other (perf: 62% of a 2-thread step in
+libgomp's spin loop at load 12). Peak RSS is each process's own maximum
 (weights, gradients, AdamW state, the step's activations and the runtime).
 MFU = our model GFLOP/s (6 x active parameters x tokens/s) / the round's peak.
 """
@@ -55,12 +58,12 @@ def main():
     cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:args.threads])
     taskset = ["taskset", "-c", cores]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    env.setdefault("OMP_WAIT_POLICY", "ACTIVE")
-    env.setdefault("GOMP_SPINCOUNT", "300000")
+    if "OMP_WAIT_POLICY" not in env:  # what `grpo train` runs with; a given policy is used as is
+        env.update(OMP_WAIT_POLICY="ACTIVE", GOMP_SPINCOUNT="300000")
     arg = PRESET_ARG[args.preset]
 
     print(f"preset {args.preset}; {args.threads} threads each (cores {cores}); OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} "
-          f"GOMP_SPINCOUNT={env['GOMP_SPINCOUNT']}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+          f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
           flush=True)
     print(f"{'round':>5} {'ours tok/s':>10} {'TRL tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'peak GF/s':>9} {'MFU %':>6} "
           f"{'RSS MB':>7} {'ckpt tok/s':>10} {'ckpt RSS':>8} {'TRL RSS':>7} {'BTV MB':>7} {'load':>5}", flush=True)
@@ -68,10 +71,10 @@ def main():
         peak = google_bench(taskset + [bench], "BM_Matmul_Fp32/1024", env)["GFLOP/s"]
 
         def ours():
-            return google_bench(taskset + [bench], f"BM_GrpoStep/{arg}$", env)
+            return google_bench(taskset + [bench], f"BM_GrpoStep/{arg}/", env)
 
         def ckpt():
-            return google_bench(taskset + [bench], f"BM_GrpoStepCheckpointed/{arg}$", env)
+            return google_bench(taskset + [bench], f"BM_GrpoStepCheckpointed/{arg}/", env)
 
         def trl():
             cmd = taskset + [sys.executable, os.path.join(HERE, "trl_train_step.py"), args.preset, str(args.trl_steps)]

@@ -32,12 +32,20 @@ bool needs_old_logprobs(const LearnerConfig& c) {
 }  // namespace
 
 TrainablePolicy TrainablePolicy::from_causal_lm(std::shared_ptr<policies::CausalLM> model, double temperature,
-                                                int64_t chunk_tokens, double seq_balance_alpha) {
+                                                const LearnerConfig& config) {
+  return from_causal_lm(std::move(model), temperature, config.logprob_chunk_tokens, config.seq_balance_loss_alpha,
+                        config.gradient_checkpointing);
+}
+
+TrainablePolicy TrainablePolicy::from_causal_lm(std::shared_ptr<policies::CausalLM> model, double temperature,
+                                                int64_t chunk_tokens, double seq_balance_alpha, bool gradient_checkpointing) {
   TrainablePolicy p;
   model->set_sequence_balance_alpha(seq_balance_alpha);
+  model->set_gradient_checkpointing(gradient_checkpointing);
   p.score = [model, temperature, chunk_tokens](const torch::Tensor& inputs, const torch::Tensor& targets,
-                                               const torch::Tensor& attention_mask, bool with_entropy) {
-    return model->token_scores(inputs, targets, attention_mask, temperature, chunk_tokens, with_entropy);
+                                               const torch::Tensor& attention_mask, const torch::Tensor& score_mask,
+                                               bool with_entropy) {
+    return model->token_scores(inputs, targets, attention_mask, temperature, chunk_tokens, with_entropy, score_mask);
   };
   p.parameters = [model] { return model->parameters(); };
   p.clone = [model, temperature, chunk_tokens] {
@@ -71,7 +79,7 @@ std::vector<torch::Tensor> GrpoTrainer::score_completions(const TrainablePolicy&
   std::vector<torch::Tensor> out(batch.size());
   for (const auto& rows : plan_rows(batch, all, config_)) {
     PackedBatch pk = pack_sequences(batch, rows, pad_id_, false);
-    auto scores = p.score(pk.inputs, pk.targets, pk.attention_mask, false);
+    auto scores = p.score(pk.inputs, pk.targets, pk.attention_mask, pk.loss_mask, false);
     auto per_row = unpack_completions(scores.logprobs, batch, rows);
     for (size_t i = 0; i < rows.size(); ++i) out[static_cast<size_t>(rows[i])] = per_row[i];
   }
@@ -141,7 +149,7 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
     PackedBatch pk = pack_sequences(batch, mb, pad_id_, config_.mask_truncated_completions);
     padded += pk.inputs.numel();
     const int64_t width = pk.inputs.size(1);
-    auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, /*with_entropy=*/true);
+    auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, pk.loss_mask, /*with_entropy=*/true);
     LossInputs in;
     in.logprobs = scores.logprobs;
     in.entropies = loss_options_.entropy_coef > 0 ? scores.entropies : scores.entropies.detach();

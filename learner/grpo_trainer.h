@@ -33,9 +33,11 @@ namespace grpo::learner {
 // What the trainer needs from a policy network. from_causal_lm() adapts a
 // policies::CausalLM; tests may build one around any module.
 struct TrainablePolicy {
-  // Per-position log-probs [B, T] (and entropies when asked) of targets given inputs.
+  // Per-position log-probs [B, T] (and entropies when asked) of targets given inputs, at least at
+  // the nonzero positions of score_mask [B, T] (the loss positions; others may be 0).
   std::function<policies::TokenScores(const torch::Tensor& inputs, const torch::Tensor& targets,
-                                      const torch::Tensor& attention_mask, bool with_entropy)> score;
+                                      const torch::Tensor& attention_mask, const torch::Tensor& score_mask,
+                                      bool with_entropy)> score;
   std::function<std::vector<torch::Tensor>()> parameters;
   // A frozen deep copy (the reference model).
   std::function<TrainablePolicy()> clone;
@@ -45,7 +47,11 @@ struct TrainablePolicy {
   std::function<torch::Tensor()> aux_loss;
 
   static TrainablePolicy from_causal_lm(std::shared_ptr<policies::CausalLM> model, double temperature,
-                                        int64_t chunk_tokens = 1024, double seq_balance_alpha = 0.0);
+                                        int64_t chunk_tokens = 1024, double seq_balance_alpha = 0.0,
+                                        bool gradient_checkpointing = false);
+  // from_causal_lm with the learner section's logprob_chunk_tokens,
+  // seq_balance_loss_alpha and gradient_checkpointing.
+  static TrainablePolicy from_causal_lm(std::shared_ptr<policies::CausalLM> model, double temperature, const LearnerConfig& config);
 };
 
 // Metrics of one optimizer step, by the names the run store uses.

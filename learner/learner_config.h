@@ -101,7 +101,7 @@ struct LearnerConfig {
     v.choice("old_logprobs", old_logprobs, {"learner", "rollout"}, "Where pi_old comes from when it is needed: recomputed by the learner before the first update, or the rollout engine's sampling log-probs.");
     v.field("micro_batch_tokens", micro_batch_tokens, "Token budget of one micro-batch (prompt + completion tokens, padded).");
     v.field("sort_by_length", sort_by_length, "Sort sequences by length before forming micro-batches (less padding).");
-    v.field("gradient_checkpointing", gradient_checkpointing, "Recompute transformer blocks in the backward pass instead of keeping activations. NOT IMPLEMENTED YET: accepted so GPU recipes keep their intent, but ignored (activations are kept; a warning is logged).");
+    v.field("gradient_checkpointing", gradient_checkpointing, "Recompute transformer blocks in the backward pass instead of keeping their activations (less memory for about one more forward of compute; same losses and gradients).");
     v.field("logprob_chunk_tokens", logprob_chunk_tokens, "Tokens per chunk when computing log-probs and entropies from hidden states (bounds the [tokens, vocab] logits held at once).");
     // reference model
     v.field("ref_sync_steps", ref_sync_steps, "Every this many optimizer steps the reference becomes ref <- a*policy + (1-a)*ref (R1: 400, a = 1); 0 never.");

@@ -21,20 +21,33 @@ OptimizerOptions OptimizerOptions::from_config(const LearnerConfig& c) {
   return o;
 }
 
-double global_grad_norm(const std::vector<torch::Tensor>& parameters) {
-  double sq = 0;
-  for (const auto& p : parameters)
-    if (p.grad().defined()) sq += p.grad().detach().to(torch::kDouble).pow(2).sum().item<double>();
-  return std::sqrt(sq);
-}
+namespace {
 
-double clip_gradients(const std::vector<torch::Tensor>& parameters, double max_norm) {
-  const double norm = global_grad_norm(parameters);
+// clip_gradients with the norm already computed.
+void scale_to_max_norm(const std::vector<torch::Tensor>& parameters, double norm, double max_norm) {
   if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
     const double scale = max_norm / (norm + 1e-6);
     for (const auto& p : parameters)
       if (p.grad().defined()) p.grad().mul_(scale);
   }
+}
+
+}  // namespace
+
+double global_grad_norm(const std::vector<torch::Tensor>& parameters) {
+  double sq = 0;
+  for (const auto& p : parameters) {
+    if (!p.grad().defined()) continue;
+    // fp64 squares and sum; copy = true so that squaring in place never touches an fp64 gradient itself.
+    torch::Tensor g = p.grad().detach().to(torch::kDouble, /*non_blocking=*/false, /*copy=*/true);
+    sq += g.mul_(g).sum().item<double>();
+  }
+  return std::sqrt(sq);
+}
+
+double clip_gradients(const std::vector<torch::Tensor>& parameters, double max_norm) {
+  const double norm = global_grad_norm(parameters);
+  scale_to_max_norm(parameters, norm, max_norm);
   return norm;
 }
 
@@ -62,7 +75,7 @@ StepReport Optimizer::step(bool loss_finite) {
     zero_grad();
     return r;
   }
-  clip_gradients(parameters_, options_.max_grad_norm);
+  scale_to_max_norm(parameters_, r.grad_norm, options_.max_grad_norm);  // the norm once per step, not twice
   for (auto& group : adamw_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(r.lr);
   adamw_->step();
   zero_grad();

@@ -36,7 +36,7 @@ StepMetrics SftTrainer::step(const std::vector<TrainSequence>& batch) {
   for (const auto& mb : plan) {
     PackedBatch pk = pack_sequences(batch, mb, pad_id_, /*mask_truncated=*/false);
     padded += pk.inputs.numel();
-    auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, /*with_entropy=*/false);
+    auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, pk.loss_mask, /*with_entropy=*/false);
     SftLossOutput lo = sft_loss(scores.logprobs, pk.loss_mask, step_tokens);
     if (!detail::backward_micro_batch(policy_, lo.loss, plan.size())) finite = false;
     nll += lo.nll_sum;

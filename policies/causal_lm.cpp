@@ -3,6 +3,7 @@
 #include "policies/causal_lm.h"
 
 #include "core/error.h"
+#include "policies/block_checkpoint.h"
 
 namespace grpo::policies {
 
@@ -57,6 +58,7 @@ std::shared_ptr<CausalLM> CausalLM::clone_model() const {
   for (auto& item : m->named_buffers()) item.value().set_data(src_buffers[item.key()].clone());
   m->mla_absorbed_ = mla_absorbed_;
   m->seq_balance_alpha_ = seq_balance_alpha_;
+  m->gradient_checkpointing_ = gradient_checkpointing_;
   m->train(is_training());
   return m;
 }
@@ -142,7 +144,9 @@ torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Ten
   }
   detail::ForwardContext ctx = make_context(positions, T, cache, mask, slots);
   torch::Tensor x = model_->embed_tokens(tokens.to(dev));
-  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) x = model_->layer_list[l](x, ctx);
+  const bool checkpoint = gradient_checkpointing_ && !cache && at::GradMode::is_enabled();
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
+    x = checkpoint ? detail::checkpointed_layer(model_->layer_list[l], x, ctx) : model_->layer_list[l](x, ctx);
   if (cache) {
     std::vector<int64_t> fresh(B, T);
     if (mask.defined()) {

@@ -103,10 +103,14 @@ class CausalLM : public torch::nn::Module {
   //  (attention) AND which positions are scored. Positions are derived from
   //  the mask (left or right padding both work). `chunk` = positions (rows of
   //  B·T) per log-softmax chunk. Differentiable w.r.t. all parameters.
+  //  score_mask (token_scores; [B,T], nonzero = scored): when given, only those
+  //  positions go through lm_head and the log-softmax (e.g. the completion
+  //  tokens of GRPO, as TRL's logits_to_keep); the others are 0.
   torch::Tensor token_logprobs(const torch::Tensor& tokens, const torch::Tensor& targets, const torch::Tensor& mask,
                                double temperature = 1.0, int64_t chunk = 1024);
   TokenScores token_scores(const torch::Tensor& tokens, const torch::Tensor& targets, const torch::Tensor& mask,
-                           double temperature = 1.0, int64_t chunk = 1024, bool with_entropy = true);
+                           double temperature = 1.0, int64_t chunk = 1024, bool with_entropy = true,
+                           const torch::Tensor& score_mask = {});
 
   // Multi-token prediction (when loaded with MTP): logits [B,T,V] predicting
   // token t+2 from the main model's final hidden state at t and the embedding
@@ -131,6 +135,13 @@ class CausalLM : public torch::nn::Module {
   void set_sequence_balance_alpha(double alpha) { seq_balance_alpha_ = alpha; }
   torch::Tensor balance_loss() const { return balance_loss_; }
 
+  // Gradient checkpointing of the decoder layers: in a forward with grad
+  // enabled and no cache, each layer keeps only its input and is run again in
+  // backward (one more forward of compute for activations of one layer at a
+  // time). Values, gradients, expert loads and the balance loss are unchanged.
+  void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
+  bool gradient_checkpointing() const { return gradient_checkpointing_; }
+
   // Every checkpoint tensor (parameters + persistent buffers) by HF name.
   std::vector<std::pair<std::string, torch::Tensor>> checkpoint_tensors() const;
 
@@ -153,6 +164,7 @@ class CausalLM : public torch::nn::Module {
   bool mla_absorbed_ = true;
   bool has_mtp_ = false;
   double seq_balance_alpha_ = 0.0;
+  bool gradient_checkpointing_ = false;
   torch::Tensor balance_loss_;
 };
 

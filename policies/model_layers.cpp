@@ -275,12 +275,14 @@ torch::Tensor MoEImpl::forward(const torch::Tensor& x_in, ForwardContext& ctx) {
   torch::Tensor flat = indices.reshape({-1});
   torch::Tensor counts = torch::bincount(flat, {}, E);
   if (is_training()) {
-    torch::Tensor real = flat;
-    if (ctx.token_mask.defined()) {  // padding tokens do not count as load
-      torch::Tensor keep = ctx.token_mask.reshape({-1, 1}).expand({N, K}).reshape({-1});
-      real = flat.masked_select(keep);
+    if (ctx.record_expert_load) {
+      torch::Tensor real = flat;
+      if (ctx.token_mask.defined()) {  // padding tokens do not count as load
+        torch::Tensor keep = ctx.token_mask.reshape({-1, 1}).expand({N, K}).reshape({-1});
+        real = flat.masked_select(keep);
+      }
+      load_counts = load_counts.to(x.device()) + torch::bincount(real, {}, E);
     }
-    load_counts = load_counts.to(x.device()) + torch::bincount(real, {}, E);
     if (ctx.balance_alpha > 0) {
       // L_Bal = alpha Σ_i f_i P_i per sequence (DeepSeek-V3 §2.1.2), mean over sequences.
       const int64_t B = x_in.size(0), T = x_in.size(1);

@@ -33,6 +33,9 @@ struct ForwardContext {
   bool mla_absorbed = true;     // with a cache: absorbed MLA (else expand the latent)
   double balance_alpha = 0.0;   // > 0: accumulate the sequence-wise balance loss
   torch::Tensor balance_loss;   // accumulator
+  // false while a checkpointed block is recomputed in backward: its tokens were
+  // already counted as expert load by the forward.
+  bool record_expert_load = true;
 };
 
 // y = w · cast(x32 · rsqrt(mean(x32²) + eps))  (HF order: cast, then multiply)

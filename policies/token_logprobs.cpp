@@ -15,22 +15,26 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Inputs: hidden [N,D], weight [V,D], targets [N] int64. Outputs: logp [N], entropy [N] (fp32).
+// Inputs: hidden [N,D], weight [V,D], targets [N] int64. Outputs: logp [N], entropy [N] (fp32; zeros
+// unless with_entropy). Each chunk's [n,V] logits are one buffer, transformed in place (the
+// same operations as the out-of-place formulas in the comments, minus the copies).
 struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores> {
   static variable_list forward(AutogradContext* ctx, torch::Tensor hidden, torch::Tensor weight, torch::Tensor targets,
-                               double temperature, int64_t chunk) {
+                               double temperature, int64_t chunk, bool with_entropy) {
     const int64_t N = hidden.size(0);
     torch::Tensor logp = torch::empty({N}, hidden.options().dtype(torch::kFloat));
-    torch::Tensor entropy = torch::empty({N}, hidden.options().dtype(torch::kFloat));
+    torch::Tensor entropy = torch::zeros({N}, hidden.options().dtype(torch::kFloat));
     torch::Tensor lse_all = torch::empty({N}, hidden.options().dtype(torch::kFloat));
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
-      torch::Tensor z = torch::matmul(hidden.narrow(0, s, n), weight.t()).to(torch::kFloat) / temperature;  // [n,V]
+      torch::Tensor z = scaled_logits(hidden.narrow(0, s, n), weight, temperature);  // [n,V]
       torch::Tensor lse = z.logsumexp(-1);
       torch::Tensor tz = z.gather(1, targets.narrow(0, s, n).unsqueeze(1)).squeeze(1);
       logp.narrow(0, s, n).copy_(tz - lse);
-      torch::Tensor p = (z - lse.unsqueeze(1)).exp();
-      entropy.narrow(0, s, n).copy_(lse - (p * z).sum(-1));  // H = lse - E_p[z]
+      if (with_entropy) {
+        torch::Tensor pz = (z - lse.unsqueeze(1)).exp_().mul_(z);  // p * z
+        entropy.narrow(0, s, n).copy_(lse - pz.sum(-1));          // H = lse - E_p[z]
+      }
       lse_all.narrow(0, s, n).copy_(lse);
     }
     ctx->save_for_backward({hidden, weight, targets, lse_all, entropy});
@@ -47,52 +51,74 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     torch::Tensor g_logp = grads[0].defined() ? grads[0].to(torch::kFloat) : torch::Tensor();
     torch::Tensor g_ent = grads[1].defined() ? grads[1].to(torch::kFloat) : torch::Tensor();
     const int64_t N = hidden.size(0);
-    torch::Tensor d_hidden = torch::zeros(hidden.sizes(), hidden.options().dtype(torch::kFloat));
+    torch::Tensor d_hidden = torch::empty(hidden.sizes(), hidden.options().dtype(torch::kFloat));  // every row written
     torch::Tensor d_weight = torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat));
     torch::Tensor w32 = weight.to(torch::kFloat);
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
       torch::Tensor h = hidden.narrow(0, s, n);
-      torch::Tensor z = torch::matmul(h, weight.t()).to(torch::kFloat) / temperature;
-      torch::Tensor logp_all = z - lse_all.narrow(0, s, n).unsqueeze(1);
-      torch::Tensor p = logp_all.exp();
-      torch::Tensor dz = torch::zeros_like(z);
+      torch::Tensor logp_all = scaled_logits(h, weight, temperature).sub_(lse_all.narrow(0, s, n).unsqueeze(1));  // z - lse
+      // dz = [-(p * g_logp) + onehot(t) * g_logp] - g_ent * p * (log p + H), divided by the temperature:
+      // d logp_t / dz = onehot(t) - p;  dH / dz_j = -p_j (log p_j + H).
+      torch::Tensor entropy_term;
+      if (g_ent.defined())
+        entropy_term = g_ent.narrow(0, s, n).unsqueeze(1) * logp_all.exp() * (logp_all + entropy.narrow(0, s, n).unsqueeze(1));
+      torch::Tensor dz;
       if (g_logp.defined()) {
-        // d logp_t / dz = onehot(t) - p
         torch::Tensor g = g_logp.narrow(0, s, n).unsqueeze(1);
-        dz = dz - p * g;
+        dz = logp_all.exp_().mul_(-g);  // the buffer is now -p * g
         dz.scatter_add_(1, targets.narrow(0, s, n).unsqueeze(1), g);
+        if (entropy_term.defined()) dz.sub_(entropy_term);
+      } else {
+        dz = entropy_term.defined() ? entropy_term.neg_() : logp_all.zero_();
       }
-      if (g_ent.defined()) {
-        // dH / dz_j = -p_j (log p_j + H)
-        torch::Tensor g = g_ent.narrow(0, s, n).unsqueeze(1);
-        dz = dz - g * p * (logp_all + entropy.narrow(0, s, n).unsqueeze(1));
-      }
-      dz = dz / temperature;
-      d_hidden.narrow(0, s, n).copy_(torch::matmul(dz, w32));
-      d_weight.add_(torch::matmul(dz.t(), h.to(torch::kFloat)));
+      if (temperature != 1.0) dz.div_(temperature);
+      torch::Tensor d_rows = d_hidden.narrow(0, s, n);  // contiguous rows: the product is written in place
+      torch::mm_out(d_rows, dz, w32);
+      d_weight.add_(torch::mm(dz.t(), h.to(torch::kFloat)));
     }
-    return {d_hidden.to(hidden.scalar_type()), d_weight.to(weight.scalar_type()), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {d_hidden.to(hidden.scalar_type()), d_weight.to(weight.scalar_type()), torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor()};
+  }
+
+ private:
+  // h · W^T in fp32, divided by the temperature in place (dividing by 1 is skipped: it is the identity).
+  static torch::Tensor scaled_logits(const torch::Tensor& h, const torch::Tensor& weight, double temperature) {
+    torch::Tensor z = torch::matmul(h, weight.t()).to(torch::kFloat);
+    if (temperature != 1.0) z.div_(temperature);
+    return z;
   }
 };
 
 }  // namespace
 
 TokenScores CausalLM::token_scores(const torch::Tensor& tokens, const torch::Tensor& targets, const torch::Tensor& mask,
-                                   double temperature, int64_t chunk, bool with_entropy) {
+                                   double temperature, int64_t chunk, bool with_entropy, const torch::Tensor& score_mask) {
   if (temperature <= 0) throw Error("token_logprobs: temperature must be > 0, got " + std::to_string(temperature));
   if (chunk <= 0) throw Error("token_logprobs: chunk must be > 0");
   if (tokens.sizes() != targets.sizes() || tokens.sizes() != mask.sizes())
     throw Error("token_logprobs: tokens, targets and mask must have the same [B,T] shape");
+  if (score_mask.defined() && score_mask.sizes() != tokens.sizes())
+    throw Error("token_logprobs: score_mask must have the [B,T] shape of tokens");
   const int64_t B = tokens.size(0), T = tokens.size(1);
   torch::Tensor h = hidden_states(tokens, positions_from_mask(mask), nullptr, mask);
   const torch::Device dev = h.device();
   torch::Tensor flat = h.reshape({B * T, h.size(-1)});
-  auto out = ChunkedTokenScores::apply(flat, lm_head_weight(), targets.reshape({-1}).to(dev, torch::kLong), temperature, chunk);
+  torch::Tensor flat_targets = targets.reshape({-1}).to(dev, torch::kLong);
+  torch::Tensor rows;  // the scored positions of the flattened batch, when score_mask narrows them
+  if (score_mask.defined()) {
+    rows = score_mask.reshape({-1}).to(dev).nonzero().squeeze(1);
+    flat = flat.index_select(0, rows);
+    flat_targets = flat_targets.index_select(0, rows);
+  }
+  auto out = ChunkedTokenScores::apply(flat, lm_head_weight(), flat_targets, temperature, chunk, with_entropy);
+  auto to_grid = [&](const torch::Tensor& v) {  // [B,T], 0 at positions not scored
+    return rows.defined() ? torch::zeros({B * T}, v.options()).index_copy(0, rows, v).view({B, T}) : v.view({B, T});
+  };
   torch::Tensor m = mask.to(dev, torch::kFloat);
   TokenScores scores;
-  scores.logprobs = out[0].view({B, T}) * m;
-  if (with_entropy) scores.entropies = out[1].view({B, T}) * m;
+  scores.logprobs = to_grid(out[0]) * m;
+  if (with_entropy) scores.entropies = to_grid(out[1]) * m;
   return scores;
 }
 

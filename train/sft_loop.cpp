@@ -49,7 +49,7 @@ class SftRun {
     // "0 = take it from the run length": one optimizer step per run step here.
     if (cfg.total_steps == 0) cfg.total_steps = recipe.run.steps;
     trainer_ = std::make_unique<learner::SftTrainer>(
-        learner::TrainablePolicy::from_causal_lm(policy_, /*temperature=*/1.0, cfg.logprob_chunk_tokens, cfg.seq_balance_loss_alpha),
+        learner::TrainablePolicy::from_causal_lm(policy_, /*temperature=*/1.0, cfg),
         cfg, pad_id);
     GRPO_LOG_INFO("sft", "run " << dir.path() << ": " << sequences_.size() << " sequences, "
                                 << recipe.sft.batch_size << " per step, " << recipe.run.steps << " steps");

@@ -75,7 +75,7 @@ class Loop {
       : recipe_(recipe), dir_(dir), options_(options), components_(std::move(components)) {
     trainer_ = std::make_unique<learner::GrpoTrainer>(
         learner::TrainablePolicy::from_causal_lm(components_.policy, recipe.rollout.temperature > 0 ? recipe.rollout.temperature : 1.0,
-                                                 recipe.learner.logprob_chunk_tokens, recipe.learner.seq_balance_loss_alpha),
+                                                 recipe.learner),
         recipe.learner, pad_id(), recipe.rollout.max_new_tokens);
     sampler_ = std::make_unique<PromptSampler>(components_.train_data.size(), static_cast<uint64_t>(recipe.run.seed),
                                                recipe.data.shuffle);
@@ -87,8 +87,6 @@ class Loop {
     pipeline_ = std::make_unique<RolloutPipeline>(*backend_, *components_.rewards, recipe.rollout.overlap_rewards);
     GRPO_LOG_INFO("train", "run " << dir.path() << ": " << components_.train_data.size() << " training rows, "
                                   << components_.eval_data.size() << " held-out rows, rollout by " << backend_->describe());
-    if (recipe.learner.gradient_checkpointing)
-      GRPO_LOG_WARN("train", "learner.gradient_checkpointing is not implemented yet: activations are kept");
   }
 
   TrainSummary run() {

@@ -4,7 +4,12 @@
 //                            of 64 prompt + 192 completion tokens: tokens/s, model GFLOP/s
 //                            (6 x active params per token x tokens; attention's T^2 term
 //                            left out), MFU = model GFLOP/s / matmul peak, peak RSS
+//   BM_GrpoStepCheckpointed/<preset>  the same step with learner.gradient_checkpointing
+//                            (each decoder layer recomputed in backward): compare its
+//                            tokens/s and peak RSS with BM_GrpoStep's
 //   presets: 0 = qwen2 small (~10M), 1 = qwen2 base50m (~50M), 2 = deepseek_v3 tiny MoE
+// peak_rss_MB is the process's maximum so far: run one case per process
+// (--benchmark_filter, as bench/learner/trl_compare.py does) to read a step's own peak.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -54,15 +59,19 @@ std::vector<learner::TrainSequence> random_batch(int64_t vocab) {
   return batch;
 }
 
-void BM_GrpoStep(benchmark::State& state) {
+void grpo_step(benchmark::State& state, bool gradient_checkpointing) {
   torch::manual_seed(0);
   const double rss_before = peak_rss_mb();
   policies::ModelConfig cfg = preset(state.range(0));
   auto model = policies::CausalLM::create(cfg, 1);
   learner::LearnerConfig lc;
   lc.micro_batch_tokens = 4 * (kPrompt + kCompletion);  // 2 micro-batches
-  learner::GrpoTrainer trainer(learner::TrainablePolicy::from_causal_lm(model, 1.0), lc, 0, kCompletion);
+  lc.gradient_checkpointing = gradient_checkpointing;
+  learner::GrpoTrainer trainer(learner::TrainablePolicy::from_causal_lm(model, 1.0, lc), lc, 0, kCompletion);
   auto batch = random_batch(cfg.vocab_size);
+  // One untimed warm-up step (as trl_train_step.py): AdamW allocates its moments and the
+  // gradients are first touched in the first step.
+  trainer.train_on_generation(batch);
   for (auto _ : state) trainer.train_on_generation(batch);
   const double tokens = static_cast<double>(kRows * (kPrompt + kCompletion - 1)) * static_cast<double>(state.iterations());
   const double flops = 6.0 * static_cast<double>(cfg.active_parameters_per_token()) * tokens;
@@ -74,7 +83,11 @@ void BM_GrpoStep(benchmark::State& state) {
   state.counters["full_BTV_logsoftmax_MB"] =
       static_cast<double>(kRows * (kPrompt + kCompletion) * cfg.vocab_size * 4) / 1e6;
 }
+
+void BM_GrpoStep(benchmark::State& state) { grpo_step(state, false); }
+void BM_GrpoStepCheckpointed(benchmark::State& state) { grpo_step(state, true); }
 BENCHMARK(BM_GrpoStep)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_GrpoStepCheckpointed)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 

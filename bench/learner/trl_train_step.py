@@ -7,8 +7,13 @@ computes the dapo loss, then backward, clip_grad_norm_ and AdamW.step, like
 the Trainer's training_step + optimizer step (PyTorch eager, fp32, CPU).
 
 usage: trl_train_step.py [small|base50m] [steps]
+Prints one JSON line: ms/step and tokens/s (mean over the steps after one
+warm-up step), threads, and the process's peak RSS. bench/learner/trl_compare.py
+runs it beside learner_bench.
 """
 import contextlib
+import json
+import resource
 import sys
 import time
 import types
@@ -62,7 +67,8 @@ def main():
         times.append(time.perf_counter() - t0)
     step = sum(times[1:]) / steps
     tokens = ROWS * (PROMPT + COMPLETION - 1)
-    print(f"trl_train_step {name}: {step * 1e3:.1f} ms/step, {tokens / step:.0f} tokens/s, threads {torch.get_num_threads()}")
+    print(json.dumps({"preset": name, "ms_per_step": step * 1e3, "tokens_per_s": tokens / step, "threads": torch.get_num_threads(),
+                      "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":

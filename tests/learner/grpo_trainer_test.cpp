@@ -136,5 +136,28 @@ TEST(GrpoTrainerTest, NonFiniteStepIsSkippedAndNothingChanges) {
   for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i]));
 }
 
+TEST(GrpoTrainerTest, GradientCheckpointingTakesTheSameStep) {
+  torch::manual_seed(9);
+  auto sampler = policies::CausalLM::create(tiny_config(), 3);
+  double mean = 0;
+  auto batch = generate(*sampler, 2, 4, &mean);
+  LearnerConfig c = toy_config("dapo");
+  c.adam_eps = 1.0;  // update ~ lr*g/(|g|+1): continuous in g, so float-level gradient noise cannot flip a sign
+  std::vector<StepMetrics> steps;
+  std::vector<std::vector<torch::Tensor>> params;
+  for (bool checkpointing : {false, true}) {
+    c.gradient_checkpointing = checkpointing;
+    auto model = policies::CausalLM::create(tiny_config(), 3);
+    GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0, c), c, 0, 4);
+    EXPECT_EQ(model->gradient_checkpointing(), checkpointing) << "learner.gradient_checkpointing reaches the policy";
+    steps.push_back(trainer.train_on_generation(batch).at(0));
+    params.push_back(model->parameters());
+  }
+  EXPECT_EQ(steps[1].values.at("step_applied"), 1.0);
+  EXPECT_NEAR(steps[1].values.at("loss"), steps[0].values.at("loss"), 1e-6);
+  EXPECT_NEAR(steps[1].values.at("grad_norm"), steps[0].values.at("grad_norm"), 1e-6 * steps[0].values.at("grad_norm"));
+  for (size_t i = 0; i < params[0].size(); ++i) EXPECT_TRUE(torch::allclose(params[1][i], params[0][i], 0, 1e-7)) << "parameter " << i;
+}
+
 }  // namespace
 }  // namespace grpo::learner

@@ -84,7 +84,7 @@ TEST(SftTrainerTest, PromptTargetsCarryNoLossAndNoGradient) {
 
   auto loss_and_grads = [&](const torch::Tensor& targets) {
     for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
-    auto scores = policy.score(pk.inputs, targets, pk.attention_mask, false);
+    auto scores = policy.score(pk.inputs, targets, pk.attention_mask, pk.loss_mask, false);
     SftLossOutput out = sft_loss(scores.logprobs, pk.loss_mask, 7);
     out.loss.backward();
     std::vector<torch::Tensor> grads;
@@ -125,6 +125,25 @@ TEST(SftTrainerTest, LossFallsOnASmallCorpus) {
   // Start near log(16) = 2.77 (a random model); memorising 44 targets takes it far lower.
   EXPECT_GT(first, 2.0);
   EXPECT_LT(last, 0.5 * first) << "first " << first << " last " << last;
+}
+
+TEST(SftTrainerTest, GradientCheckpointingTakesTheSameStep) {
+  LearnerConfig cfg;
+  cfg.lr = 1e-2;
+  cfg.adam_eps = 1.0;  // update continuous in the gradient (see the GRPO trainer's test)
+  std::vector<StepMetrics> steps;
+  std::vector<std::vector<torch::Tensor>> params;
+  for (bool checkpointing : {false, true}) {
+    cfg.gradient_checkpointing = checkpointing;
+    auto model = policies::CausalLM::create(tiny_config(), /*seed=*/4);
+    SftTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0, cfg), cfg, 0);
+    EXPECT_EQ(model->gradient_checkpointing(), checkpointing);
+    steps.push_back(trainer.step(pairs()));
+    params.push_back(model->parameters());
+  }
+  EXPECT_NEAR(steps[1].values.at("loss"), steps[0].values.at("loss"), 1e-6);
+  EXPECT_NEAR(steps[1].values.at("grad_norm"), steps[0].values.at("grad_norm"), 1e-6 * steps[0].values.at("grad_norm"));
+  for (size_t i = 0; i < params[0].size(); ++i) EXPECT_TRUE(torch::allclose(params[1][i], params[0][i], 0, 1e-7)) << "parameter " << i;
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // Training path: chunked token log-probs / entropies equal a naive full
-// log-softmax (values and gradients); padding (left or right) does not change
+// log-softmax (values and gradients), also when a score mask narrows the
+// scored positions; padding (left or right) does not change
 // the rows; MTP runs and gives a loss.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "core/error.h"
 #include "policies/causal_lm.h"
@@ -31,6 +34,37 @@ TEST(TokenLogprobs, ChunkedEqualsNaiveIncludingGradients) {
   (naive.sum() + 0.5 * naive_ent.sum()).backward();
   for (auto& [n, p] : testing::items(model->named_parameters()))
     EXPECT_LE((p.grad() - chunked_grads[n]).abs().max().item<double>(), 1e-5) << n;
+}
+
+TEST(TokenLogprobs, ScoreMaskScoresOnlyItsPositionsWithNaiveValuesAndGradients) {
+  torch::manual_seed(4);
+  ModelConfig c = testing::tiny_qwen2();
+  auto model = CausalLM::create(c, 2);
+  torch::Tensor tokens = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
+  torch::Tensor targets = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
+  torch::Tensor mask = torch::ones({3, 7}, torch::kLong);
+  torch::Tensor score_mask = torch::zeros({3, 7});
+  score_mask.narrow(1, 3, 4).fill_(1.0);  // "completion" positions 3..6
+  score_mask[1][5] = 0.0;
+  torch::Tensor w = torch::linspace(-1.0, 2.0, 21).view({3, 7});
+  // temperature 1 (the logits are not divided) and one chunk boundary inside the scored rows
+  TokenScores s = model->token_scores(tokens, targets, mask, 1.0, /*chunk=*/5, true, score_mask);
+  EXPECT_EQ(s.logprobs.masked_select(score_mask == 0).abs().sum().item<double>(), 0.0);
+  ((s.logprobs * w).sum() + 0.5 * s.entropies.sum()).backward();
+  std::map<std::string, torch::Tensor> masked_grads;
+  for (auto& [n, p] : testing::items(model->named_parameters())) masked_grads[n] = p.grad().clone();
+  model->zero_grad();
+
+  torch::Tensor logp_all = model->forward(tokens, {}).log_softmax(-1);
+  torch::Tensor naive = logp_all.gather(-1, targets.unsqueeze(-1)).squeeze(-1) * score_mask;
+  torch::Tensor naive_ent = -(logp_all.exp() * logp_all).sum(-1) * score_mask;
+  EXPECT_LE((s.logprobs - naive).abs().max().item<double>(), 1e-5);
+  EXPECT_LE((s.entropies - naive_ent).abs().max().item<double>(), 1e-5);
+  ((naive * w).sum() + 0.5 * naive_ent.sum()).backward();
+  for (auto& [n, p] : testing::items(model->named_parameters())) {
+    const double scale = std::max(1.0, p.grad().abs().max().item<double>());  // fp32 relative error
+    EXPECT_LE((p.grad() - masked_grads[n]).abs().max().item<double>(), 1e-5 * scale) << n;
+  }
 }
 
 TEST(TokenLogprobs, LeftAndRightPaddingGiveTheUnpaddedRows) {

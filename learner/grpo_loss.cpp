@@ -209,7 +209,21 @@ torch::Tensor kl_estimate(const torch::Tensor& logprobs, const torch::Tensor& re
   return torch::exp(d) - d - 1.0;
 }
 
-LossOutput grpo_loss(const LossInputs& in, const LossOptions& o, const StepNormaliser& norm) {
+namespace {
+
+// The inputs on the device of the log-probs: the trainer packs old/ref/rollout
+// log-probs, advantages and masks on the CPU while the policy may score on a GPU.
+LossInputs on_logprobs_device(const LossInputs& in) {
+  const torch::Device dev = in.logprobs.device();
+  auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(dev) : t; };
+  return LossInputs{in.logprobs, move(in.old_logprobs), move(in.ref_logprobs), move(in.rollout_logprobs),
+                    move(in.advantages), move(in.mask), move(in.entropies)};
+}
+
+}  // namespace
+
+LossOutput grpo_loss(const LossInputs& in_any_device, const LossOptions& o, const StepNormaliser& norm) {
+  const LossInputs in = in_any_device.logprobs.defined() ? on_logprobs_device(in_any_device) : in_any_device;
   validate(in, o);
   const Prepared p = prepare(in);
   LossOutput out;

@@ -159,7 +159,7 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
     in.advantages = pk.advantages;
     in.mask = pk.loss_mask;
     LossOutput lo = grpo_loss(in, loss_options_, norm);
-    if (!detail::backward_micro_batch(policy_, lo.loss, plan.size())) finite = false;
+    if (!detail::backward_micro_batch(policy_, *optimizer_, lo.loss, plan.size())) finite = false;
     lm.merge(lo.metrics);
   }
   StepReport report = optimizer_->step(finite);

@@ -7,8 +7,17 @@
 //   ... accumulate gradients with backward() ...
 //   StepReport r = opt.step(/*loss_finite=*/std::isfinite(loss));
 //
-// Owns its torch::optim::AdamW; borrows the parameters (they must outlive it).
-// Not thread-safe.
+// Mixed precision (model.dtype = bfloat16): a parameter that is not float32 is
+// a compute copy. The optimizer keeps a float32 master of it; gradients are
+// summed into the master's float32 gradient after each backward
+// (accumulate_gradients()), clipping and AdamW (whose moments are therefore
+// float32 too) act on the masters, and after each step the compute weights are
+// overwritten with their masters rounded to the compute dtype. The loss itself
+// is float32 (CausalLM::token_scores computes the log-softmax in float32).
+// float16 compute weights are refused: they would need loss scaling.
+//
+// Owns its torch::optim::AdamW and the masters; borrows the parameters (they
+// must outlive it). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +58,18 @@ class Optimizer {
   // when !loss_finite or the gradient norm is not finite.
   StepReport step(bool loss_finite = true);
   void zero_grad();
+  // Moves the gradients of non-float32 parameters into their float32 masters
+  // (summing) and drops them from the parameters; call after each micro-batch
+  // backward so that accumulation over micro-batches happens in float32. A
+  // no-op when every parameter is float32. step() calls it too.
+  void accumulate_gradients();
+
+  // The float32 tensors AdamW updates: each parameter's master, or the
+  // parameter itself when it is float32 (same order as the parameters).
+  const std::vector<torch::Tensor>& master_weights() const { return trained_; }
+  bool has_masters() const { return has_masters_; }
+  // Every AdamW moment (exp_avg, exp_avg_sq of each tensor stepped so far).
+  std::vector<torch::Tensor> adam_moments() const;
 
   int64_t steps_applied() const { return applied_; }  // also the schedule position
   int64_t steps_skipped() const { return skipped_; }
@@ -58,7 +79,11 @@ class Optimizer {
   void load(torch::serialize::InputArchive& archive);
 
  private:
+  void copy_masters_to_parameters();
+
   std::vector<torch::Tensor> parameters_;
+  std::vector<torch::Tensor> trained_;  // float32 masters (or the float32 parameters themselves)
+  bool has_masters_ = false;
   OptimizerOptions options_;
   std::unique_ptr<torch::optim::AdamW> adamw_;
   int64_t applied_ = 0;

@@ -75,7 +75,9 @@ std::vector<torch::Tensor> unpack_completions(const torch::Tensor& per_position,
 
 torch::Tensor pack_completions(const std::vector<torch::Tensor>& values, const std::vector<TrainSequence>& batch,
                                const std::vector<int64_t>& rows, int64_t width) {
-  torch::Tensor out = torch::zeros({static_cast<int64_t>(rows.size()), width});
+  // On the values' device: old/ref log-probs scored on a GPU stay there.
+  auto options = rows.empty() ? torch::TensorOptions(torch::kFloat) : values.at(static_cast<size_t>(rows[0])).options();
+  torch::Tensor out = torch::zeros({static_cast<int64_t>(rows.size()), width}, options);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& s = batch[static_cast<size_t>(rows[i])];
     out[static_cast<int64_t>(i)].slice(0, s.prompt_len - 1, s.prompt_len - 1 + s.completion_len()).copy_(values[static_cast<size_t>(rows[i])]);

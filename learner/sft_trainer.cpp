@@ -38,7 +38,7 @@ StepMetrics SftTrainer::step(const std::vector<TrainSequence>& batch) {
     padded += pk.inputs.numel();
     auto scores = policy_.score(pk.inputs, pk.targets, pk.attention_mask, pk.loss_mask, /*with_entropy=*/false);
     SftLossOutput lo = sft_loss(scores.logprobs, pk.loss_mask, step_tokens);
-    if (!detail::backward_micro_batch(policy_, lo.loss, plan.size())) finite = false;
+    if (!detail::backward_micro_batch(policy_, *optimizer_, lo.loss, plan.size())) finite = false;
     nll += lo.nll_sum;
   }
   StepReport report = optimizer_->step(finite);

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "policies/causal_lm.h"
+#include "policies/placement.h"
 #include "policies/safetensors.h"
 
 namespace grpo::policies {
@@ -97,16 +98,7 @@ std::shared_ptr<CausalLM> CausalLM::from_tensors(const ModelConfig& config, cons
     torch::NoGradGuard no_grad;
     for (auto& [name, t] : expected) t.copy_(tensors.at(name));
   }
-  model->to(options.device, options.dtype);
-  if (options.dtype != torch::kFloat) {
-    // The routing bias stays fp32 (model-reference §5.4).
-    torch::NoGradGuard no_grad;
-    for (int64_t l : model->moe_layer_indices()) {
-      auto& gate = model->model_->layer_list[l]->moe->gate;
-      if (gate->e_score_correction_bias.defined())
-        gate->e_score_correction_bias.set_data(tensors.at("model.layers." + std::to_string(l) + ".mlp.gate.e_score_correction_bias").to(options.device));
-    }
-  }
+  place_model(*model, options.device, options.dtype);
   return model;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "rollout/device_sampler.h"
 
 namespace grpo::rollout {
 
@@ -92,6 +93,8 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSa
   if (logits.dim() != 2 || logits.size(0) != static_cast<int64_t>(rows.size()))
     throw Error("sample_tokens: logits must be [N, V] with N = rows (" + std::to_string(rows.size()) + "), got " +
                 std::to_string(logits.dim()) + "-d tensor");
+  // On a GPU every step of the draw stays there (device_sampler.h).
+  if (logits.is_cuda()) return sample_tokens_on_device(logits, rows);
   int64_t n = logits.size(0);
   std::vector<double> temps(n);
   std::vector<double> us(n);

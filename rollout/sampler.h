@@ -46,7 +46,8 @@ struct SampledTokens {
   torch::Tensor logprobs;  // [N] float32, on the CPU: log_softmax(logits / T)[token]
 };
 
-// logits: [N, V], any float dtype, any device. rows.size() == N.
+// logits: [N, V], any float dtype, any device. rows.size() == N. CUDA logits
+// are sampled on their device (device_sampler.h), the same draws.
 SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSampling>& rows);
 
 // The uniform number in [0, 1) used for (seed, step); exposed for tests.

@@ -2,20 +2,28 @@
 
 #include <filesystem>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/task_generators.h"
+#include "policies/placement.h"
 
 namespace grpo::train {
 namespace fs = std::filesystem;
 
 std::shared_ptr<policies::CausalLM> load_policy(const policies::ModelSpec& model, uint64_t seed) {
+  policies::LoadOptions placement;
+  placement.device = device_from_config(model.device, "model.device");
+  placement.dtype = policies::dtype_from_name(model.dtype);
   if (!model.path.empty()) {
     if (!fs::exists(fs::path(model.path) / "config.json"))
       throw ConfigError("", "model.path", "no checkpoint at '" + model.path + "' (config.json missing); make one with `grpo model init` or `grpo sft`");
-    return policies::CausalLM::load(model.path);
+    return policies::CausalLM::load(model.path, placement);
   }
   policies::ModelConfig config = policies::ModelConfig::preset(model.init_arch, model.init_preset);
-  return policies::CausalLM::create(config, seed);
+  // Initialised on the CPU (one random stream whatever the device), then placed.
+  auto policy = policies::CausalLM::create(config, seed);
+  policies::place_model(*policy, placement.device, placement.dtype);
+  return policy;
 }
 
 policies::Tokenizer load_tokenizer(const Recipe& recipe) {

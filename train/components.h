@@ -35,7 +35,8 @@ struct TrainComponents {
 TrainComponents build_components(const Recipe& recipe, const std::optional<std::string>& policy_dir = std::nullopt);
 
 // The policy of model.path, or a fresh one of model.init_arch/init_preset
-// seeded by run.seed.
+// seeded by run.seed, on model.device in model.dtype. Throws ConfigError
+// naming model.device when that device is malformed or not available.
 std::shared_ptr<policies::CausalLM> load_policy(const policies::ModelSpec& model, uint64_t seed);
 
 // The tokenizer of tokenizer.path, else of model.path.

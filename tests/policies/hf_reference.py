@@ -6,6 +6,10 @@
                                holding input tokens and fp32 logits.
   hf_reference.py check DIR...: loads DIR (written by our save_hf) in transformers and
                                writes DIR/hf_logits.safetensors for DIR/tokens.safetensors.
+  hf_reference.py on DEVICE DIR...: loads DIR (a `make` output) on DEVICE (cpu, cuda) in
+                               float32 and in bfloat16 and writes DIR/logits_DEVICE.safetensors
+                               with the fp32 logits of both ("fp32", "bf16") for the
+                               tokens of DIR/reference.safetensors.
 """
 import json
 import os
@@ -87,5 +91,15 @@ def check_one(d):
     save_file({"logits": logits(model, tokens)}, os.path.join(d, "hf_logits.safetensors"))
 
 
+def on_device(device, *dirs):
+    for d in dirs:
+        tokens = load_file(os.path.join(d, "reference.safetensors"))["tokens"].to(device)
+        out = {}
+        for key, dtype in [("fp32", torch.float32), ("bf16", torch.bfloat16)]:
+            model = AutoModelForCausalLM.from_pretrained(d, dtype=dtype, attn_implementation="eager").to(device).eval()
+            out[key] = logits(model, tokens).cpu()
+        save_file(out, os.path.join(d, "logits_" + device + ".safetensors"))
+
+
 if __name__ == "__main__":
-    {"make": make, "check": check}[sys.argv[1]](*sys.argv[2:])
+    {"make": make, "check": check, "on": on_device}[sys.argv[1]](*sys.argv[2:])

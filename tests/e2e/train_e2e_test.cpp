@@ -191,6 +191,26 @@ TEST_F(TrainE2ETest, RewardRisesWithTwoWorkerProcesses) {
   EXPECT_NE(read_file(d.file("learn/report.html")).find("step-time breakdown"), std::string::npos);
 }
 
+// --nproc 2: two learner processes (c10d Gloo) split each step's completions
+// and average gradients; the first step (same weights, same samples) gives
+// the one-process run's gradient norm and token count.
+TEST_F(TrainE2ETest, TwoLearnerRanksMatchOneOnTheFirstStep) {
+  TempDir d;
+  auto one = run_command(grpo() + " train " + recipe(d, "one", /*workers=*/0, /*steps=*/2));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto two = run_command(grpo() + " train --nproc 2 " + recipe(d, "two", /*workers=*/0, /*steps=*/2));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  RunStore store(d.file("two/run.db"), RunStore::Mode::kReadOnly);
+  EXPECT_EQ(*store.meta("status"), "completed");
+  EXPECT_EQ(metric(d.file("two/run.db"), "learner/ranks"), (std::vector<double>{2, 2}));
+  EXPECT_EQ(metric(d.file("one/run.db"), "learner/ranks"), (std::vector<double>{1, 1}));
+  EXPECT_EQ(metric(d.file("two/run.db"), "tokens/completion")[0], metric(d.file("one/run.db"), "tokens/completion")[0]);
+  const double g1 = metric(d.file("one/run.db"), "grad_norm")[0], g2 = metric(d.file("two/run.db"), "grad_norm")[0];
+  EXPECT_GT(g1, 0);
+  EXPECT_NEAR(g2, g1, 1e-4 * g1);
+  EXPECT_TRUE(fs::exists(d.file("two/checkpoints/step-00000002/policy/model.safetensors")));
+}
+
 TEST_F(TrainE2ETest, KilledWorkerIsReplacedAndNoStepIsLost) {
   TempDir d;
   std::string path = recipe(d, "kill", /*workers=*/2, /*steps=*/8);

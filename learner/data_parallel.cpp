@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "core/error.h"
 #include "core/torch_compat.h"
@@ -119,6 +120,33 @@ void DataParallel::broadcast(std::vector<torch::Tensor> tensors, int root) {
   }
 }
 
+namespace {
+constexpr const char* kPostedKey = "grpo/posted";
+}  // namespace
+
+void DataParallel::post() {
+  if (!group_) return;
+  if (!is_primary()) throw Error("data parallel: only rank 0 posts");
+  try {
+    group_->store->add(kPostedKey, 1);
+  } catch (const std::exception& e) {
+    throw Error(std::string("data parallel: cannot reach the rendezvous store: ") + e.what());
+  }
+}
+
+void DataParallel::wait_posted() {
+  if (!group_) return;
+  const int64_t want = waited_ + 1;
+  try {
+    // Polls (add 0 reads the counter): a blocking store wait would time out.
+    while (group_->store->add(kPostedKey, 0) < want) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } catch (const std::exception& e) {
+    throw Error("data parallel rank " + std::to_string(rank()) + ": rank 0's store at " + options_.master_addr + ":" +
+                std::to_string(options_.master_port) + " is gone (did rank 0 stop?): " + e.what());
+  }
+  waited_ = want;
+}
+
 #else  // LibTorch without c10d Gloo (1.13 from Debian): one rank only.
 
 struct DataParallel::Group {};
@@ -132,6 +160,8 @@ DataParallel::DataParallel(const DataParallelOptions& options) : options_(option
 std::vector<double> DataParallel::all_reduce(const std::vector<double>& values, Reduce) { return values; }
 void DataParallel::broadcast(std::vector<torch::Tensor>, int) {}
 void DataParallel::sum_in_place(const std::vector<torch::Tensor>&) {}
+void DataParallel::post() {}
+void DataParallel::wait_posted() {}
 
 #endif
 

@@ -9,7 +9,8 @@
 //   dp->average_gradients(model->parameters());      // bucketed all-reduce, divided by world_size
 //
 // Every collective blocks until all ranks call it, in the same order; a rank
-// that dies makes the others fail after `timeout_s` with a grpo::Error.
+// that dies makes the others fail after `timeout_s` with a grpo::Error
+// (post/wait_posted let ranks > 0 wait for rank 0 without that limit).
 // Not thread-safe: one DataParallel per rank (tests may run ranks as threads).
 #pragma once
 
@@ -64,10 +65,19 @@ class DataParallel {
   // about bucket_bytes. A gradient undefined on this rank counts as zeros.
   void average_gradients(const std::vector<torch::Tensor>& parameters);
 
+  // Rank 0: tells the others one more message follows (a counter in the
+  // rendezvous store). Other ranks: wait_posted() waits, with no time limit,
+  // until rank 0 has posted more often than this rank has waited, so a
+  // collective that follows never times out while rank 0 spends long
+  // between steps (rollout, rewards, evaluation). Throws when rank 0's store is gone.
+  void post();
+  void wait_posted();
+
  private:
   struct Group;
   DataParallelOptions options_;
   std::unique_ptr<Group> group_;
+  int64_t waited_ = 0;  // wait_posted() calls returned so far
 };
 
 }  // namespace grpo::learner

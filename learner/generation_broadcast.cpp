@@ -29,6 +29,7 @@ void send_generation(DataParallel& dp, const std::vector<TrainSequence>& batch) 
     advantages.push_back(s.advantage);
     logprobs.insert(logprobs.end(), s.rollout_logprobs.begin(), s.rollout_logprobs.end());
   }
+  dp.post();
   dp.broadcast({header(kTrain, static_cast<int64_t>(batch.size()), static_cast<int64_t>(tokens.size()),
                        static_cast<int64_t>(logprobs.size()))});
   dp.broadcast({torch::tensor(tokens, torch::kLong), torch::tensor(shape, torch::kLong),
@@ -36,11 +37,14 @@ void send_generation(DataParallel& dp, const std::vector<TrainSequence>& batch) 
 }
 
 void send_stop(DataParallel& dp) {
-  if (dp.world_size() > 1) dp.broadcast({header(kStop, 0, 0, 0)});
+  if (dp.world_size() <= 1) return;
+  dp.post();
+  dp.broadcast({header(kStop, 0, 0, 0)});
 }
 
 std::optional<std::vector<TrainSequence>> receive_generation(DataParallel& dp) {
   torch::Tensor h = header(kStop, 0, 0, 0);
+  dp.wait_posted();  // rank 0 may take longer than a collective's timeout to produce it
   dp.broadcast({h});
   const int64_t* hv = h.data_ptr<int64_t>();
   if (hv[0] == kStop) return std::nullopt;

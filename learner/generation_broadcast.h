@@ -18,7 +18,8 @@ namespace grpo::learner {
 void send_generation(DataParallel& dp, const std::vector<TrainSequence>& batch);
 // Rank 0: no more batches; receive_generation returns nullopt.
 void send_stop(DataParallel& dp);
-// Other ranks: rank 0's next batch, or nullopt once it stopped.
+// Other ranks: rank 0's next batch, or nullopt once it stopped. Waits for it
+// without a time limit (DataParallel::wait_posted).
 std::optional<std::vector<TrainSequence>> receive_generation(DataParallel& dp);
 
 }  // namespace grpo::learner

@@ -182,9 +182,10 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
   }
   if (dp_) {  // the step's counts over all ranks
     norm.world_size = dp_->world_size();
-    auto sums = dp_->all_reduce({norm.step_sequences, norm.step_tokens}, Reduce::kSum);
+    auto sums = dp_->all_reduce({norm.step_sequences, norm.step_tokens, static_cast<double>(norm.micro_batches)}, Reduce::kSum);
     norm.step_sequences = sums[0];
     norm.step_tokens = sums[1];
+    norm.micro_batches = static_cast<int64_t>(sums[2]);
     longest = static_cast<int64_t>(dp_->all_reduce({static_cast<double>(longest)}, Reduce::kMax)[0]);
   }
   norm.max_completion_length = max_completion_length_ > 0 ? max_completion_length_ : std::max<int64_t>(longest, 1);

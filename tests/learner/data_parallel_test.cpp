@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "learner/generation_broadcast.h"
 #include "learner/grpo_trainer.h"
 
 namespace grpo::learner {
@@ -34,7 +36,8 @@ int free_port() {
 }
 
 // Runs body(dp) on `world` ranks, one thread each; rethrows a rank's failure.
-void run_ranks(int world, const std::function<void(DataParallel&)>& body, int64_t bucket_bytes = 25 << 20) {
+void run_ranks(int world, const std::function<void(DataParallel&)>& body, int64_t bucket_bytes = 25 << 20,
+               double timeout_s = 120) {
   const int port = free_port();
   std::vector<std::thread> threads;
   std::vector<std::exception_ptr> errors(static_cast<size_t>(world));
@@ -46,7 +49,7 @@ void run_ranks(int world, const std::function<void(DataParallel&)>& body, int64_
         o.world_size = world;
         o.master_port = port;
         o.bucket_bytes = bucket_bytes;
-        o.timeout_s = 120;
+        o.timeout_s = timeout_s;
         DataParallel dp(o);
         body(dp);
       } catch (...) {
@@ -136,7 +139,9 @@ LearnerConfig dp_config(const std::string& loss_type) {
   c.lr = 1e-2;
   c.num_iterations = 2;        // old log-probs scored by the learner, ratio != 1 on the second pass
   c.steps_per_generation = 2;  // two optimizer steps per pass
-  c.micro_batch_tokens = 24;   // several micro-batches per step
+  // Several micro-batches per step. bnpo is a mean of micro-batch means, so
+  // it matches one rank only with the same micro-batches: one completion each.
+  c.micro_batch_tokens = loss_type == "bnpo" ? 1 : 24;
   c.beta = 0.04;               // a reference model, broadcast too
   return c;
 }
@@ -164,6 +169,34 @@ Trained train(const LearnerConfig& cfg, DataParallel* dp) {
   }
   for (const auto& p : model->parameters()) out.parameters.push_back(p.detach().clone());
   return out;
+}
+
+// Rank 0 spends longer than the collectives' timeout before its next batch
+// (as a long rollout or evaluation does): the other rank still receives it
+// exactly, and then the stop.
+TEST(GenerationBroadcast, OtherRanksWaitForRankZeroBeyondTheCollectiveTimeout) {
+  std::vector<TrainSequence> sent = global_batch();
+  sent[1].truncated = true;
+  sent[2].rollout_logprobs = {-0.5f, -1.25f, -2.0f, -0.125f};  // its 4 completion tokens
+  run_ranks(2, [&](DataParallel& dp) {
+    if (dp.is_primary()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+      send_generation(dp, sent);
+      send_stop(dp);
+      return;
+    }
+    auto got = receive_generation(dp);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i) {
+      EXPECT_EQ((*got)[i].tokens, sent[i].tokens);
+      EXPECT_EQ((*got)[i].prompt_len, sent[i].prompt_len);
+      EXPECT_EQ((*got)[i].truncated, sent[i].truncated);
+      EXPECT_EQ((*got)[i].rollout_logprobs, sent[i].rollout_logprobs);
+      EXPECT_EQ((*got)[i].advantage, sent[i].advantage);
+    }
+    EXPECT_FALSE(receive_generation(dp));
+  }, /*bucket_bytes=*/25 << 20, /*timeout_s=*/1.0);
 }
 
 class TwoRanksMatchOne : public ::testing::TestWithParam<std::string> {};
@@ -195,7 +228,7 @@ TEST_P(TwoRanksMatchOne, SameParametersAsOneRankOnTheGlobalBatch) {
   EXPECT_GT(moved, 1e-3) << "training did not move the parameters: the comparison would be vacuous";
 }
 
-INSTANTIATE_TEST_SUITE_P(Aggregations, TwoRanksMatchOne, ::testing::Values("grpo", "dr_grpo", "dapo"));
+INSTANTIATE_TEST_SUITE_P(Aggregations, TwoRanksMatchOne, ::testing::Values("grpo", "dr_grpo", "dapo", "bnpo"));
 
 }  // namespace
 }  // namespace grpo::learner

@@ -1,4 +1,4 @@
-// `grpo train RECIPE [--set …] [--resume RUN_DIR]`: a GRPO run (train/train_loop.h).
+// `grpo train RECIPE [--set …] [--resume RUN_DIR] [--nproc N]`: a GRPO run (train/train_loop.h).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -19,10 +19,13 @@ void add_train_command(CLI::App& root) {
       ->check(CLI::ExistingDirectory);
   train->add_option("--report-every", options->report_every, "Refresh RUN_DIR/report.html every N steps (0: at the end)")
       ->check(CLI::NonNegativeNumber);
+  train->add_option("--nproc", options->nproc, "Learner processes (data parallel over c10d Gloo); rank 0 owns the run")
+      ->check(CLI::PositiveNumber);
   train->callback([options] {
     if (options->recipe_path.empty() && options->resume_dir.empty())
       throw CLI::RequiredError("recipe (or --resume RUN_DIR)");
     train::TrainSummary s = train::run_training(*options);
+    if (s.run_dir.empty()) return;  // a learner rank > 0: rank 0 reports the run
     std::cerr << "grpo: run " << s.status << " after " << s.steps_done << " steps; report: " << s.report_path << "\n";
   });
 }

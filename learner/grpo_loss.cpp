@@ -146,8 +146,10 @@ torch::Tensor aggregate(const torch::Tensor& per_token, const Prepared& p, const
     torch::Tensor seq_means = summed.sum(-1) / p.m.sum(-1).clamp_min(1.0);
     return seq_means.sum() / std::max(n.step_sequences / ranks, 1e-12);
   }
+  // bnpo: the mean over all micro-batches of the step, all ranks (TRL's ranks
+  // hold equally many; ours may not, under token-budget micro-batches).
   if (loss_type == "bnpo")
-    return summed.sum() / p.m.sum().clamp_min(1.0) / static_cast<double>(n.micro_batches);
+    return summed.sum() / p.m.sum().clamp_min(1.0) / n.micro_batches_per_rank();
   if (loss_type == "dr_grpo")
     return summed.sum() / std::max(n.step_sequences / ranks * static_cast<double>(n.max_completion_length), 1e-12);
   return summed.sum() / (std::max(n.step_tokens, 1.0) / ranks);  // dapo
@@ -269,10 +271,10 @@ LossOutput grpo_loss(const LossInputs& in_any_device, const LossOptions& o, cons
 
   // DEVIATION: grpo-reference.md says the entropy bonus is "aggregated like the
   // loss"; we follow TRL 1.16 (the issue asks for TRL's numbers): the mean
-  // entropy of the tokens the loss acts on, per micro-batch, divided by GA.
+  // entropy of the tokens the loss acts on, per micro-batch, divided by GA (micro-batches per rank).
   if (o.entropy_coef != 0.0) {
     torch::Tensor eff = entropy_mask.defined() ? p.m * entropy_mask.to(p.m.scalar_type()) : p.m;
-    torch::Tensor bonus = (p.entropies * eff).sum() / eff.sum().clamp_min(1.0) / static_cast<double>(norm.micro_batches);
+    torch::Tensor bonus = (p.entropies * eff).sum() / eff.sum().clamp_min(1.0) / norm.micro_batches_per_rank();
     loss = loss - o.entropy_coef * bonus;
   }
   out.loss = loss;

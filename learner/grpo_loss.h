@@ -56,11 +56,15 @@ struct LossInputs {
 // What a micro-batch needs to know about its whole optimizer step so that the
 // sum of micro-batch losses, averaged over ranks, is exactly the step's loss.
 struct StepNormaliser {
-  int64_t micro_batches = 1;          // GA: micro-batches of this rank in the step (grpo/bnpo/dr_grpo... see .cpp)
+  int64_t micro_batches = 1;          // GA: micro-batches of the whole step, all ranks (bnpo, entropy bonus)
   int64_t world_size = 1;             // data-parallel ranks (gradients are averaged over them)
   double step_tokens = 1;             // N_tok: active tokens of the whole step, all ranks (dapo)
   double step_sequences = 1;          // completions of the whole step, all ranks (grpo, dr_grpo)
   int64_t max_completion_length = 1;  // L_max (dr_grpo)
+
+  // Micro-batches per rank on average: what a rank divides a micro-batch mean
+  // by so that the average over ranks is the mean over all micro-batches.
+  double micro_batches_per_rank() const { return static_cast<double>(micro_batches) / static_cast<double>(world_size); }
 
   // The normaliser of a step made of this one micro-batch on one rank.
   static StepNormaliser single(const torch::Tensor& mask, int64_t max_completion_length);

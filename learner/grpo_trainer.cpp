@@ -29,6 +29,32 @@ bool needs_old_logprobs(const LearnerConfig& c) {
   return c.num_iterations > 1 || c.steps_per_generation > 1 || c.is_correction != "none";
 }
 
+// The step's metrics over all ranks: sums, except the loss (the ranks'
+// losses are averaged, as their gradients) and the largest gap.
+LossMetrics all_ranks(const LossMetrics& m, DataParallel& dp) {
+  auto s = dp.all_reduce({m.loss, m.policy_loss, m.tokens, m.sequences, m.kl, m.entropy, m.clip_low, m.clip_high,
+                          m.clip_region, m.dual_clipped, m.is_weight, m.rollout_gap, m.entropy_kept, m.off_policy_masked},
+                         Reduce::kSum);
+  const double w = static_cast<double>(dp.world_size());
+  LossMetrics o;
+  o.loss = s[0] / w;
+  o.policy_loss = s[1] / w;
+  o.tokens = s[2];
+  o.sequences = s[3];
+  o.kl = s[4];
+  o.entropy = s[5];
+  o.clip_low = s[6];
+  o.clip_high = s[7];
+  o.clip_region = s[8];
+  o.dual_clipped = s[9];
+  o.is_weight = s[10];
+  o.rollout_gap = s[11];
+  o.entropy_kept = s[12];
+  o.off_policy_masked = s[13];
+  o.rollout_gap_max = dp.all_reduce({m.rollout_gap_max}, Reduce::kMax)[0];
+  return o;
+}
+
 }  // namespace
 
 TrainablePolicy TrainablePolicy::from_causal_lm(std::shared_ptr<policies::CausalLM> model, double temperature,
@@ -54,6 +80,7 @@ TrainablePolicy TrainablePolicy::from_causal_lm(std::shared_ptr<policies::Causal
     copy->eval();
     return from_causal_lm(copy, temperature, chunk_tokens);
   };
+  p.expert_loads = [model] { return model->expert_load_counts(); };
   p.after_step = [model](double gamma) {
     if (gamma > 0) model->update_routing_bias(gamma);
   };
@@ -72,11 +99,24 @@ GrpoTrainer::GrpoTrainer(TrainablePolicy policy, const LearnerConfig& config, in
   if (config_.beta > 0) reference_ = std::make_unique<TrainablePolicy>(policy_.clone());
 }
 
-std::vector<torch::Tensor> GrpoTrainer::score_completions(const TrainablePolicy& p, const std::vector<TrainSequence>& batch) {
+void GrpoTrainer::set_data_parallel(std::shared_ptr<DataParallel> dp) {
+  dp_ = std::move(dp);
+  if (!dp_) return;
+  dp_->broadcast_parameters(policy_.parameters());
+  if (reference_) dp_->broadcast_parameters(reference_->parameters());
+}
+
+std::vector<int64_t> GrpoTrainer::this_rank_share(const std::vector<int64_t>& rows) const {
+  if (!dp_) return rows;
+  const int64_t n = static_cast<int64_t>(rows.size()), w = dp_->world_size(), r = dp_->rank();
+  return std::vector<int64_t>(rows.begin() + r * n / w, rows.begin() + (r + 1) * n / w);
+}
+
+std::vector<torch::Tensor> GrpoTrainer::score_completions(const TrainablePolicy& p, const std::vector<TrainSequence>& batch,
+                                                          const std::vector<int64_t>& all) {
   torch::NoGradGuard no_grad;
-  std::vector<int64_t> all(batch.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
   std::vector<torch::Tensor> out(batch.size());
+  if (all.empty()) return out;
   for (const auto& rows : plan_rows(batch, all, config_)) {
     PackedBatch pk = pack_sequences(batch, rows, pad_id_, false);
     auto scores = p.score(pk.inputs, pk.targets, pk.attention_mask, pk.loss_mask, false);
@@ -88,6 +128,18 @@ std::vector<torch::Tensor> GrpoTrainer::score_completions(const TrainablePolicy&
 
 std::vector<StepMetrics> GrpoTrainer::train_on_generation(const std::vector<TrainSequence>& batch) {
   if (batch.empty()) throw Error("GrpoTrainer: empty generation batch");
+  // steps_per_generation contiguous mini-batches, each one optimizer step;
+  // each rank trains on (and scores) its share of every mini-batch.
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const int64_t parts = std::min<int64_t>(config_.steps_per_generation, n);
+  std::vector<std::vector<int64_t>> shares;
+  std::vector<int64_t> mine;
+  for (int64_t k = 0; k < parts; ++k) {
+    std::vector<int64_t> rows;
+    for (int64_t i = k * n / parts; i < (k + 1) * n / parts; ++i) rows.push_back(i);
+    shares.push_back(this_rank_share(rows));
+    mine.insert(mine.end(), shares.back().begin(), shares.back().end());
+  }
   auto t0 = Clock::now();
   std::vector<torch::Tensor> old_lp, ref_lp;
   if (needs_old_logprobs(config_)) {
@@ -100,22 +152,17 @@ std::vector<StepMetrics> GrpoTrainer::train_on_generation(const std::vector<Trai
         old_lp.push_back(torch::tensor(s.rollout_logprobs));
       }
     } else {
-      old_lp = score_completions(policy_, batch);
+      old_lp = score_completions(policy_, batch, mine);
     }
   }
   const double old_s = seconds_since(t0);
   t0 = Clock::now();
-  if (reference_) ref_lp = score_completions(*reference_, batch);
+  if (reference_) ref_lp = score_completions(*reference_, batch, mine);
   const double ref_s = seconds_since(t0);
 
-  // steps_per_generation contiguous mini-batches, each one optimizer step, mu times over.
-  const int64_t n = static_cast<int64_t>(batch.size());
-  const int64_t parts = std::min<int64_t>(config_.steps_per_generation, n);
   std::vector<StepMetrics> out;
   for (int it = 0; it < config_.num_iterations; ++it) {
-    for (int64_t k = 0; k < parts; ++k) {
-      std::vector<int64_t> rows;
-      for (int64_t i = k * n / parts; i < (k + 1) * n / parts; ++i) rows.push_back(i);
+    for (const auto& rows : shares) {
       StepMetrics m = optimizer_step(batch, rows, old_lp, ref_lp);
       m.values["time/old_logprobs_s"] = old_s;
       m.values["time/ref_logprobs_s"] = ref_s;
@@ -141,6 +188,14 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
     longest = std::max(longest, s.completion_len());
     real += static_cast<int64_t>(s.tokens.size()) - 1;
   }
+  if (dp_) {  // the step's counts over all ranks
+    norm.world_size = dp_->world_size();
+    auto sums = dp_->all_reduce({norm.step_sequences, norm.step_tokens, static_cast<double>(norm.micro_batches)}, Reduce::kSum);
+    norm.step_sequences = sums[0];
+    norm.step_tokens = sums[1];
+    norm.micro_batches = static_cast<int64_t>(sums[2]);
+    longest = static_cast<int64_t>(dp_->all_reduce({static_cast<double>(longest)}, Reduce::kMax)[0]);
+  }
   norm.max_completion_length = max_completion_length_ > 0 ? max_completion_length_ : std::max<int64_t>(longest, 1);
 
   LossMetrics lm;
@@ -162,8 +217,19 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
     if (!detail::backward_micro_batch(policy_, *optimizer_, lo.loss, plan.size())) finite = false;
     lm.merge(lo.metrics);
   }
+  if (dp_) {
+    // One rank's non-finite loss skips the step on all ranks (their gradients are one sum).
+    finite = dp_->all_reduce({finite ? 1.0 : 0.0}, Reduce::kMin)[0] > 0;
+    // The gradients sit on the optimizer's float32 masters (the parameters themselves in float32).
+    if (finite) dp_->average_gradients(optimizer_->master_weights());
+    lm = all_ranks(lm, *dp_);
+  }
   StepReport report = optimizer_->step(finite);
-  if (report.applied && policy_.after_step) policy_.after_step(config_.routing_bias_gamma);
+  if (report.applied && policy_.after_step) {
+    // The routing-bias update reads the expert loads of the whole step, all ranks.
+    if (dp_ && policy_.expert_loads) dp_->sum_in_place(policy_.expert_loads());
+    policy_.after_step(config_.routing_bias_gamma);
+  }
   ++steps_done_;
   maybe_sync_reference();
 
@@ -188,7 +254,8 @@ StepMetrics GrpoTrainer::optimizer_step(const std::vector<TrainSequence>& batch,
   v["tokens/completion"] = lm.tokens;
   v["tokens/padded"] = static_cast<double>(padded);
   v["padding_ratio"] = padded > 0 ? 1.0 - static_cast<double>(real) / static_cast<double>(padded) : 0.0;
-  v["micro_batches"] = static_cast<double>(plan.size());
+  v["micro_batches"] = static_cast<double>(plan.size());  // of this rank
+  v["learner/ranks"] = dp_ ? static_cast<double>(dp_->world_size()) : 1.0;
   v["time/train_s"] = train_s;
   v["tokens_per_s/train"] = train_s > 0 ? static_cast<double>(real) / train_s : 0.0;
   GRPO_LOG_DEBUG("learner", "step " << steps_done_ << " loss " << lm.loss << " grad_norm " << report.grad_norm

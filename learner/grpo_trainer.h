@@ -22,6 +22,7 @@
 
 #include <torch/torch.h>
 
+#include "learner/data_parallel.h"
 #include "learner/grpo_loss.h"
 #include "learner/learner_config.h"
 #include "learner/optimizer.h"
@@ -43,6 +44,9 @@ struct TrainablePolicy {
   std::function<TrainablePolicy()> clone;
   // After each applied optimizer step (MoE routing-bias update with gamma); may be empty.
   std::function<void(double gamma)> after_step;
+  // The live MoE expert-load counters that after_step reads (summed over
+  // data-parallel ranks in place before it); may be empty.
+  std::function<std::vector<torch::Tensor>()> expert_loads;
   // Extra differentiable loss of the last score() call (MoE balance loss); may be empty.
   std::function<torch::Tensor()> aux_loss;
 
@@ -68,13 +72,23 @@ class GrpoTrainer {
   // optimizer steps. Returns one StepMetrics per optimizer step.
   std::vector<StepMetrics> train_on_generation(const std::vector<TrainSequence>& batch);
 
+  // Trains as one rank of `dp` from now on: every rank passes the same
+  // generation batch, trains on its contiguous share of each optimizer step's
+  // rows, and the gradients are averaged (the loss normalisers count the whole
+  // step over all ranks, grpo-reference.md). Makes every rank's parameters
+  // rank 0's. Every rank must call train_on_generation equally often.
+  void set_data_parallel(std::shared_ptr<DataParallel> dp);
+
   Optimizer& optimizer() { return *optimizer_; }
   const TrainablePolicy& policy() const { return policy_; }
   int64_t steps_done() const { return steps_done_; }
   void set_steps_done(int64_t steps) { steps_done_ = steps; }
 
  private:
-  std::vector<torch::Tensor> score_completions(const TrainablePolicy& p, const std::vector<TrainSequence>& batch);
+  // Log-probs of the completions of `rows` (others stay undefined).
+  std::vector<torch::Tensor> score_completions(const TrainablePolicy& p, const std::vector<TrainSequence>& batch,
+                                               const std::vector<int64_t>& rows);
+  std::vector<int64_t> this_rank_share(const std::vector<int64_t>& rows) const;
   StepMetrics optimizer_step(const std::vector<TrainSequence>& batch, const std::vector<int64_t>& rows,
                              const std::vector<torch::Tensor>& old_lp, const std::vector<torch::Tensor>& ref_lp);
   void maybe_sync_reference();
@@ -86,6 +100,7 @@ class GrpoTrainer {
   int64_t max_completion_length_;
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<TrainablePolicy> reference_;
+  std::shared_ptr<DataParallel> dp_;  // null: one rank
   int64_t steps_done_ = 0;
 };
 

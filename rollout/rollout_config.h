@@ -27,6 +27,7 @@ struct RolloutConfig {
   double heartbeat_timeout_s = 30.0;
   std::string curve_server_key_file;
   std::vector<std::string> curve_authorized_keys;
+  std::string weight_wire_dtype = "model";
   // --- how generation, scoring and learning overlap (`grpo train`)
   std::string mode = "sync";
   int max_staleness = 1;
@@ -51,6 +52,7 @@ struct RolloutConfig {
     v.field("heartbeat_timeout_s", heartbeat_timeout_s, "A worker silent this long is dropped and its requests requeued.");
     v.field("curve_server_key_file", curve_server_key_file, "CURVE key file of the orchestrator (public= / secret= lines; `grpo rollout-worker --keygen FILE`).");
     v.field("curve_authorized_keys", curve_authorized_keys, "Public keys (Z85) of workers let in; empty = any worker knowing the server key.");
+    v.choice("weight_wire_dtype", weight_wire_dtype, {"model", "bf16"}, "Dtype of the weights published to worker processes (workers >= 1) after each update. model: as the learner holds them. bf16: floating-point parameters sent as bf16 (half of fp32's bytes); workers convert them back to their own dtype, so they sample from the bf16-rounded weights.");
     v.choice("mode", mode, {"sync", "async"}, "sync: each batch is generated with the newest weights (on-policy). async: the next batches are generated while the learner updates, with weights at most max_staleness versions old (needs learner.is_correction).");
     v.field("max_staleness", max_staleness, "async: how many versions behind the learner a sample may be; batches run this many steps ahead, and older groups are dropped and counted. 0 = no look-ahead.");
     v.field("overlap_rewards", overlap_rewards, "Score each group the moment its generation ends, while other groups still generate (same scores as scoring the batch at the end).");

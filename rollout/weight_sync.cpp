@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "core/error.h"
 #include "core/tensor_codec.h"
@@ -9,6 +10,16 @@
 #include "rollout/messages.h"
 
 namespace grpo::rollout {
+
+NamedTensors published_tensors(const policies::CausalLM& model, bool bf16_on_wire) {
+  NamedTensors out = model.checkpoint_tensors();
+  if (!bf16_on_wire) return out;
+  std::set<std::string> parameters;
+  for (const auto& p : model.named_parameters()) parameters.insert(p.key());
+  for (auto& [name, t] : out)
+    if (parameters.count(name) && t.is_floating_point()) t = t.detach().to(torch::kBFloat16);
+  return out;
+}
 
 std::vector<WireMessage> weight_messages(int64_t version, const NamedTensors& tensors, int64_t chunk_bytes) {
   if (chunk_bytes < 1) throw Error("weight_messages: chunk_bytes must be >= 1");
@@ -120,13 +131,15 @@ void apply_weights(policies::CausalLM& model, const WeightSet& weights) {
     auto it = targets.find(name);
     if (it == targets.end()) problems += " unexpected tensor " + name + ";";
     else if (it->second.sizes() != t.sizes()) problems += " " + name + " has shape " + c10::str(t.sizes()) + ", model has " + c10::str(it->second.sizes()) + ";";
+    else if (it->second.scalar_type() != t.scalar_type() && !(it->second.is_floating_point() && t.is_floating_point()))
+      problems += " " + name + " has dtype " + c10::toString(t.scalar_type()) + ", model has " + c10::toString(it->second.scalar_type()) + ";";
     seen[name] = true;
   }
   for (const auto& p : model.named_parameters())
     if (!seen.count(p.key())) problems += " missing parameter " + p.key() + ";";
   if (!problems.empty())
     throw Error("weights version " + std::to_string(weights.version) + " do not fit the model:" + problems.substr(0, 600));
-  for (const auto& [name, t] : weights.tensors) targets[name].copy_(t);
+  for (const auto& [name, t] : weights.tensors) targets[name].copy_(t);  // bf16 on the wire: back to the model's dtype
 }
 
 }  // namespace grpo::rollout

@@ -2,7 +2,7 @@
 // to workers in checksummed chunks, and applying it only when complete.
 //
 //   // publisher
-//   auto messages = weight_messages(/*version=*/3, model->checkpoint_tensors(), /*chunk_bytes=*/4 << 20);
+//   auto messages = weight_messages(/*version=*/3, published_tensors(*model, /*bf16_on_wire=*/false), /*chunk_bytes=*/4 << 20);
 //   // receiver
 //   WeightAssembler assembler("orchestrator");
 //   for (auto& m : incoming) if (auto set = assembler.feed(m)) apply_weights(*model, *set);
@@ -39,6 +39,13 @@ struct WeightSet {
   NamedTensors tensors;
 };
 
+// The model's checkpoint tensors as published to workers. With `bf16_on_wire`
+// its floating-point parameters travel as bf16 (half of fp32's bytes), and a
+// worker's apply_weights copies them back into its own dtype, so it holds the
+// bf16-rounded weights; buffers (MoE routing biases) keep their dtype. The
+// recipe key is rollout.weight_wire_dtype.
+NamedTensors published_tensors(const policies::CausalLM& model, bool bf16_on_wire);
+
 // weights_begin followed by the chunks of `version`.
 std::vector<WireMessage> weight_messages(int64_t version, const NamedTensors& tensors, int64_t chunk_bytes);
 
@@ -67,9 +74,11 @@ class WeightAssembler {
   int64_t missing_ = 0;
 };
 
-// Copies a complete set into the model's parameters and buffers by name.
-// Checks first that names, shapes and dtypes match exactly, so a mismatch
-// (grpo::Error listing the first differences) leaves the model untouched.
+// Copies a complete set into the model's parameters and buffers by name,
+// converting a floating-point tensor to the model's floating dtype (a bf16
+// wire). Checks first that names and shapes match and that dtypes match or are
+// both floating point, so a mismatch (grpo::Error listing the first
+// differences) leaves the model untouched.
 void apply_weights(policies::CausalLM& model, const WeightSet& weights);
 
 }  // namespace grpo::rollout

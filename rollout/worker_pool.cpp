@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -24,9 +25,17 @@ struct Pending {
   GroupRequest request;
 };
 
+// A published version, encoded (tensor bytes, checksums) once by
+// publish_weights on its caller's thread; the I/O thread only sends it.
+struct EncodedVersion {
+  int64_t version = -1;
+  std::vector<std::vector<std::string>> messages;  // multipart messages, in order
+};
+
 struct Worker {
   std::string identity;
   WorkerInfo info;
+  int64_t weights_sent = -1;  // newest version sent to it
   Clock::time_point last_seen;
   std::map<int64_t, Pending> held;  // request_id -> request
 };
@@ -48,8 +57,7 @@ struct WorkerPool::Impl {
   std::deque<Pending> queue;
   std::deque<GroupResult> results;
   std::map<std::string, Worker> workers;  // by routing identity
-  std::vector<WireMessage> latest_weights;
-  std::vector<WireMessage> weights_to_broadcast;
+  std::shared_ptr<const EncodedVersion> latest_weights;  // sent to every live worker and every later one
   std::vector<std::vector<std::string>> raw_to_broadcast;
   int64_t latest_version = -1;
   int64_t next_request_id = 1;
@@ -72,7 +80,7 @@ struct WorkerPool::Impl {
         lock.unlock();
       }
       lock.lock();
-      broadcast();
+      broadcast(lock);
       expire_dead();
       dispatch();
       changed.notify_all();
@@ -151,7 +159,10 @@ struct WorkerPool::Impl {
                       {}};
     if (!options.tokenizer_json.empty()) setup.frames.push_back(options.tokenizer_json);
     internal::send_message(router, setup, &identity);
-    for (const WireMessage& wm : latest_weights) internal::send_message(router, wm, &identity);
+    if (latest_weights) {
+      for (const auto& parts : latest_weights->messages) internal::send_parts(router, parts, &identity);
+      w.weights_sent = latest_weights->version;
+    }
     workers[identity] = std::move(w);
     GRPO_LOG_INFO(kLog, "worker " << name << " joined (" << workers.size() << " live)");
   }
@@ -210,13 +221,28 @@ struct WorkerPool::Impl {
     }
   }
 
-  void broadcast() {
-    for (const WireMessage& m : weights_to_broadcast)
-      for (auto& [id, w] : workers) internal::send_message(router, m, &id);
-    weights_to_broadcast.clear();
-    for (const auto& parts : raw_to_broadcast)
-      for (auto& [id, w] : workers) internal::send_parts(router, parts, &id);
+  // Sends the newest weights to the live workers that lack them, and the raw
+  // test messages to all. The sends happen with `lock` (on mu) released, so
+  // publish_weights and the other threads never wait for a weight transfer.
+  void broadcast(std::unique_lock<std::mutex>& lock) {
+    std::shared_ptr<const EncodedVersion> weights = latest_weights;
+    std::vector<std::string> lacking, all;
+    for (auto& [id, w] : workers) {
+      all.push_back(id);
+      if (weights && w.weights_sent < weights->version) {
+        lacking.push_back(id);
+        w.weights_sent = weights->version;
+      }
+    }
+    std::vector<std::vector<std::string>> raw = std::move(raw_to_broadcast);
     raw_to_broadcast.clear();
+    if (lacking.empty() && raw.empty()) return;
+    lock.unlock();  // only this thread touches the socket
+    for (const auto& id : lacking)
+      for (const auto& parts : weights->messages) internal::send_parts(router, parts, &id);
+    for (const auto& parts : raw)
+      for (const auto& id : all) internal::send_parts(router, parts, &id);
+    lock.lock();
   }
 
   PoolSnapshot snapshot() const {
@@ -266,13 +292,16 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::publish_weights(int64_t version, const NamedTensors& tensors) {
-  auto messages = weight_messages(version, tensors, impl_->options.chunk_bytes);
+  // Serialisation is the caller's only cost: the sends are the I/O thread's.
+  auto encoded = std::make_shared<EncodedVersion>();
+  encoded->version = version;
+  for (const WireMessage& m : weight_messages(version, tensors, impl_->options.chunk_bytes))
+    encoded->messages.push_back(encode_message(m));
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (version <= impl_->latest_version)
     throw Error("publish_weights: version " + std::to_string(version) + " is not newer than " + std::to_string(impl_->latest_version));
   impl_->latest_version = version;
-  impl_->latest_weights = messages;
-  impl_->weights_to_broadcast = std::move(messages);
+  impl_->latest_weights = std::move(encoded);
 }
 
 void WorkerPool::submit(GroupRequest request) {

@@ -6,7 +6,7 @@
 //   WorkerPoolOptions o;
 //   o.bind = "tcp://127.0.0.1:*";  o.model_config_json = config.to_json();
 //   WorkerPool pool(o);                        // workers: grpo rollout-worker --connect pool.endpoint()
-//   pool.publish_weights(1, model->checkpoint_tensors());
+//   pool.publish_weights(1, published_tensors(*model, /*bf16_on_wire=*/false));
 //   pool.submit(request);                      // any number; dispatched as credits allow
 //   std::vector<GroupResult> r = pool.collect(/*count=*/n, /*timeout_s=*/600);
 //
@@ -91,7 +91,9 @@ class WorkerPool {
   // The bound endpoint, with the port filled in.
   const std::string& endpoint() const { return endpoint_; }
 
-  // Makes `version` the newest: sent to every live worker now and to every later one.
+  // Makes `version` the newest: sent to every live worker now and to every
+  // later one. The caller pays only for serialising it (tensor bytes and
+  // checksums); the pool's I/O thread sends it without holding the lock.
   void publish_weights(int64_t version, const NamedTensors& tensors);
   // Queues a group request; its result carries request.id.
   void submit(GroupRequest request);

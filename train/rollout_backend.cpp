@@ -106,7 +106,7 @@ std::string read_text(const std::string& path) {
 class WorkerRollout : public RolloutBackend {
  public:
   WorkerRollout(const Recipe& recipe, const TrainComponents& c, const std::string& run_path)
-      : policy_(c.policy), workers_(recipe.rollout.workers) {
+      : policy_(c.policy), workers_(recipe.rollout.workers), bf16_on_wire_(recipe.rollout.weight_wire_dtype == "bf16") {
     pool_ = std::make_unique<rollout::WorkerPool>(
         rollout::pool_options_from(recipe.rollout, c.policy->config().to_json(), read_text(c.tokenizer->source())));
     // Local workers share the cores: no LibTorch pool larger than its share.
@@ -129,7 +129,7 @@ class WorkerRollout : public RolloutBackend {
 
   void publish(int64_t version) override {
     torch::NoGradGuard no_grad;
-    pool_->publish_weights(version, policy_->checkpoint_tensors());
+    pool_->publish_weights(version, rollout::published_tensors(*policy_, bf16_on_wire_));
   }
 
   // The pool dispatches with the newest published version as the minimum, so
@@ -197,6 +197,7 @@ class WorkerRollout : public RolloutBackend {
 
   std::shared_ptr<policies::CausalLM> policy_;
   int workers_;
+  bool bf16_on_wire_;  // rollout.weight_wire_dtype = bf16
   int threads_per_worker_ = 1;
   std::unique_ptr<rollout::WorkerPool> pool_;
   std::vector<pid_t> pids_;

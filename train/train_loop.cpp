@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 
@@ -15,10 +17,15 @@
 #include "core/stop_signal.h"
 #include "core/torch_runtime.h"
 #include "learner/advantages.h"
+#include "learner/checkpoint.h"
+#include "learner/data_parallel.h"
+#include "learner/generation_broadcast.h"
 #include "learner/grpo_trainer.h"
+#include "learner/train_state.h"
 #include "rollout/from_config.h"
 #include "sandbox/doctor.h"
 #include "train/components.h"
+#include "train/local_ranks.h"
 #include "train/rollout_backend.h"
 #include "train/rollout_samples.h"
 #include "train/rollout_pipeline.h"
@@ -66,17 +73,49 @@ struct StepBatch {
   double time_rollout = 0, time_reward = 0, generate_s = 0;
 };
 
+std::unique_ptr<learner::GrpoTrainer> make_trainer(const Recipe& recipe, std::shared_ptr<policies::CausalLM> policy,
+                                                  int64_t pad_id) {
+  return std::make_unique<learner::GrpoTrainer>(
+      learner::TrainablePolicy::from_causal_lm(std::move(policy), recipe.rollout.temperature > 0 ? recipe.rollout.temperature : 1.0,
+                                               recipe.learner),
+      recipe.learner, pad_id, recipe.rollout.max_new_tokens);
+}
+
+// Rank 0's padding id, on every rank (the others load no tokenizer).
+int64_t shared_pad_id(learner::DataParallel& dp, int64_t pad_id) {
+  torch::Tensor t = torch::tensor({pad_id}, torch::kLong);
+  dp.broadcast({t});
+  return t.item<int64_t>();
+}
+
+// A rank > 0 of a data-parallel run: the learner alone, on the batches rank 0
+// sends, until it sends the stop. Its weights are rank 0's (broadcast).
+void run_learner_rank(const TrainOptions& o, const std::shared_ptr<learner::DataParallel>& dp) {
+  // Stop signals are rank 0's: it finishes the step, checkpoints, then sends the stop.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
+  Recipe recipe = resolve_recipe(o);
+  configure_torch_threads(recipe.run.threads);
+  auto trainer = make_trainer(recipe, load_policy(recipe.model, static_cast<uint64_t>(recipe.run.seed)), shared_pad_id(*dp, 0));
+  trainer->set_data_parallel(dp);
+  if (!o.resume_dir.empty()) {
+    if (auto ckpt = learner::latest_checkpoint(o.resume_dir + "/checkpoints")) {
+      learner::TrainProgress p = learner::load_train_state(ckpt->dir, trainer->optimizer());
+      trainer->set_steps_done(p.extra.value("optimizer_steps", p.step));
+    }
+  }
+  while (auto batch = learner::receive_generation(*dp)) trainer->train_on_generation(*batch);
+}
+
 // The run: its components and the state that a checkpoint carries.
 class Loop {
  public:
   // `components` were built (and so validated) before the run directory existed.
   Loop(const Recipe& recipe, TrainComponents components, RunDirectory& dir, const std::optional<learner::CheckpointInfo>& ckpt,
-       const TrainOptions& options)
-      : recipe_(recipe), dir_(dir), options_(options), components_(std::move(components)) {
-    trainer_ = std::make_unique<learner::GrpoTrainer>(
-        learner::TrainablePolicy::from_causal_lm(components_.policy, recipe.rollout.temperature > 0 ? recipe.rollout.temperature : 1.0,
-                                                 recipe.learner),
-        recipe.learner, pad_id(), recipe.rollout.max_new_tokens);
+       const TrainOptions& options, std::shared_ptr<learner::DataParallel> dp)
+      : recipe_(recipe), dir_(dir), options_(options), components_(std::move(components)), dp_(std::move(dp)) {
+    trainer_ = make_trainer(recipe, components_.policy, dp_ ? shared_pad_id(*dp_, pad_id()) : pad_id());
+    if (dp_) trainer_->set_data_parallel(dp_);
     sampler_ = std::make_unique<PromptSampler>(components_.train_data.size(), static_cast<uint64_t>(recipe.run.seed),
                                                recipe.data.shuffle);
     if (ckpt) restore(*ckpt);
@@ -105,6 +144,7 @@ class Loop {
       if (options_.report_every > 0 && step_ % options_.report_every == 0) write_report();
     }
     progress.finish();
+    if (dp_) learner::send_stop(*dp_);
     if (stop_requested()) {
       status = "interrupted";
       GRPO_LOG_WARN("train", "signal " << stop_signal_number() << ": stopping after step " << step_);
@@ -277,6 +317,7 @@ class Loop {
     }
 
     auto t0 = Clock::now();
+    if (dp_) learner::send_generation(*dp_, batch);
     std::vector<learner::StepMetrics> learner_metrics = trainer_->train_on_generation(batch);
     double t_learner = seconds_since(t0);
 
@@ -393,6 +434,7 @@ class Loop {
   RunDirectory& dir_;
   TrainOptions options_;
   TrainComponents components_;
+  std::shared_ptr<learner::DataParallel> dp_;  // null: one learner rank
   std::unique_ptr<learner::GrpoTrainer> trainer_;
   std::unique_ptr<PromptSampler> sampler_;
   std::unique_ptr<RolloutBackend> backend_;
@@ -404,9 +446,8 @@ class Loop {
   std::map<std::string, double> last_metrics_;
 };
 
-}  // namespace
-
-TrainSummary run_training(const TrainOptions& options) {
+// The loop of a one-rank run, or rank 0's of a data-parallel one.
+TrainSummary run_rank0(const TrainOptions& options, const std::shared_ptr<learner::DataParallel>& dp) {
   Recipe recipe = resolve_recipe(options);
   configure_torch_threads(recipe.run.threads);
   if (!log::level_from_command_line()) log::set_level(log::parse_level(recipe.run.log_level));
@@ -426,7 +467,7 @@ TrainSummary run_training(const TrainOptions& options) {
     break;
   }
   try {
-    Loop loop(recipe, std::move(components), dir, ckpt, options);
+    Loop loop(recipe, std::move(components), dir, ckpt, options, dp);
     TrainSummary s = loop.run();
     dir.finish(s.status);
     return s;
@@ -435,6 +476,25 @@ TrainSummary run_training(const TrainOptions& options) {
     dir.finish("failed");
     throw;
   }
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainOptions& options) {
+  // --nproc starts the other ranks unless this process is one of them (RANK set).
+  std::unique_ptr<LocalRanks> local;
+  if (options.nproc > 1 && std::getenv("RANK") == nullptr) local = std::make_unique<LocalRanks>(options.nproc);
+  std::shared_ptr<learner::DataParallel> dp;
+  if (const auto dpo = learner::DataParallelOptions::from_env(); dpo.world_size > 1) {
+    dp = std::make_shared<learner::DataParallel>(dpo);
+    if (!dp->is_primary()) {
+      run_learner_rank(options, dp);
+      return {};
+    }
+  }
+  TrainSummary s = run_rank0(options, dp);
+  if (local) local->wait();
+  return s;
 }
 
 }  // namespace grpo::train

@@ -42,6 +42,7 @@ struct TrainOptions {
   std::vector<std::string> overrides;    // --set key=value
   std::string resume_dir;                // --resume RUN_DIR
   int64_t report_every = 0;              // refresh report.html every N steps (0 = at the end)
+  int nproc = 1;                         // --nproc: local learner ranks (data parallel); see below
 };
 
 // How a run ended.
@@ -55,6 +56,13 @@ struct TrainSummary {
 
 // Runs (or resumes) a training run to its end or to a stop signal. Throws
 // grpo::Error for anything that stops the run; the store then says "failed".
+//
+// Data parallel: with WORLD_SIZE > 1 in the environment (torchrun's
+// conventions) or nproc > 1 (which starts ranks 1..nproc-1 as copies of this
+// process, train/local_ranks.h), rank 0 runs the loop above (rollout, rewards,
+// store, checkpoints, weight publishing) and sends each generation batch to
+// the other ranks, which only train; the learner averages gradients over all.
+// On a rank > 0 this returns once rank 0 stopped, with an empty run_dir.
 TrainSummary run_training(const TrainOptions& options);
 
 }  // namespace grpo::train

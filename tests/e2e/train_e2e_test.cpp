@@ -147,6 +147,8 @@ class TrainE2ETest : public ::testing::Test {
     EXPECT_EQ(metric(d.file("full/run.db"), "reward/mean"), metric(d.file("cut/run.db"), "reward/mean"));
   }
 
+  void expect_two_ranks_match_one(const std::string& extra, size_t same_steps);
+
   static std::vector<double> metric(const std::string& db, const std::string& name) {
     RunStore store(db, RunStore::Mode::kReadOnly);
     std::vector<double> out;
@@ -189,6 +191,40 @@ TEST_F(TrainE2ETest, RewardRisesWithTwoWorkerProcesses) {
     EXPECT_GT(m["rollout/generation_s"], 0.0);
   }
   EXPECT_NE(read_file(d.file("learn/report.html")).find("step-time breakdown"), std::string::npos);
+}
+
+// --nproc 2: two learner processes (c10d Gloo) split each step's completions
+// and average gradients. Steps whose samples come from the same weights give
+// the one-process run's gradient norm and token count: the first in sync
+// mode; the first two in async mode with one step of look-ahead (both
+// generated with version 0).
+void TrainE2ETest::expect_two_ranks_match_one(const std::string& extra, size_t same_steps) {
+  TempDir d;
+  auto one = run_command(grpo() + " train " + recipe(d, "one", /*workers=*/0, /*steps=*/2, extra));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto two = run_command(grpo() + " train --nproc 2 " + recipe(d, "two", /*workers=*/0, /*steps=*/2, extra));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  RunStore store(d.file("two/run.db"), RunStore::Mode::kReadOnly);
+  EXPECT_EQ(*store.meta("status"), "completed");
+  EXPECT_EQ(metric(d.file("two/run.db"), "learner/ranks"), (std::vector<double>{2, 2}));
+  EXPECT_EQ(metric(d.file("one/run.db"), "learner/ranks"), (std::vector<double>{1, 1}));
+  const auto g1 = metric(d.file("one/run.db"), "grad_norm"), g2 = metric(d.file("two/run.db"), "grad_norm");
+  const auto t1 = metric(d.file("one/run.db"), "tokens/completion"), t2 = metric(d.file("two/run.db"), "tokens/completion");
+  ASSERT_EQ(g1.size(), 2u);
+  ASSERT_EQ(g2.size(), 2u);
+  for (size_t k = 0; k < same_steps; ++k) {
+    EXPECT_EQ(t2[k], t1[k]) << "step " << k + 1;
+    EXPECT_GT(g1[k], 0);
+    EXPECT_NEAR(g2[k], g1[k], 1e-4 * g1[k]) << "step " << k + 1;
+  }
+  EXPECT_TRUE(fs::exists(d.file("two/checkpoints/step-00000002/policy/model.safetensors")));
+}
+
+TEST_F(TrainE2ETest, TwoLearnerRanksMatchOneOnTheFirstStep) { expect_two_ranks_match_one("{}", 1); }
+
+TEST_F(TrainE2ETest, TwoLearnerRanksMatchOneInAsyncMode) {
+  expect_two_ranks_match_one(R"({"rollout": {"mode": "async", "max_staleness": 1},
+                                 "learner": {"is_correction": "token_truncate"}})", 2);
 }
 
 TEST_F(TrainE2ETest, KilledWorkerIsReplacedAndNoStepIsLost) {

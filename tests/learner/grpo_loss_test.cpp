@@ -285,6 +285,7 @@ LossInputs rows(const LossInputs& in, int64_t begin, int64_t end) {
   r.ref_logprobs = in.ref_logprobs.slice(0, begin, end);
   r.advantages = in.advantages.slice(0, begin, end);
   r.mask = in.mask.slice(0, begin, end);
+  if (in.entropies.defined()) r.entropies = in.entropies.slice(0, begin, end);
   return r;
 }
 
@@ -295,7 +296,7 @@ torch::Tensor split_gradient(const Batch& b, const LossOptions& o, int64_t ranks
   torch::Tensor lp = b.in.logprobs.detach().clone().requires_grad_(true);
   const int64_t n = lp.size(0), per = n / (ranks * micro);
   StepNormaliser norm;
-  norm.micro_batches = micro;
+  norm.micro_batches = ranks * micro;
   norm.world_size = ranks;
   norm.step_tokens = b.in.mask.sum().item<double>();
   norm.step_sequences = static_cast<double>(n);
@@ -332,6 +333,45 @@ TEST(GrpoLossTest, SplitsOneByEightTwoByFourEightByOneGiveTheSameGradient) {
       EXPECT_LT((split_gradient(b, o, ranks, micro) - whole).abs().max().item<double>(), 1e-12);
     }
   }
+}
+
+// Gradient of a step whose micro-batches (row ranges) lie on ranks as given,
+// averaged over the ranks.
+torch::Tensor placed_gradient(const Batch& b, const LossOptions& o,
+                              const std::vector<std::vector<std::pair<int64_t, int64_t>>>& ranks) {
+  torch::Tensor lp = b.in.logprobs.detach().clone().requires_grad_(true);
+  StepNormaliser norm;
+  norm.world_size = static_cast<int64_t>(ranks.size());
+  norm.micro_batches = 0;
+  for (const auto& r : ranks) norm.micro_batches += static_cast<int64_t>(r.size());
+  norm.step_tokens = b.in.mask.sum().item<double>();
+  norm.step_sequences = static_cast<double>(lp.size(0));
+  norm.max_completion_length = b.l_max;
+  for (const auto& r : ranks)
+    for (auto [begin, end] : r) {
+      LossInputs part = rows(b.in, begin, end);
+      part.logprobs = lp.slice(0, begin, end);
+      (grpo_loss(part, o, norm).loss / static_cast<double>(ranks.size())).backward();
+    }
+  return lp.grad();
+}
+
+TEST(GrpoLossTest, BnpoAndEntropyBonusAverageOverAllMicroBatchesWhenRanksHoldUnequalCounts) {
+  // Token budgets can give ranks unequal micro-batch counts (here 1 and 3):
+  // the step is still the mean over its 4 micro-batches, as on one rank.
+  Batch b = ragged_batch(/*equal_lengths=*/false);
+  b.in.entropies = torch::rand_like(b.in.logprobs);
+  LossOptions o;
+  o.loss_type = "bnpo";
+  o.beta = 0.04;
+  o.entropy_coef = 0.01;
+  const std::vector<std::pair<int64_t, int64_t>> rank0 = {{0, 4}}, rank1 = {{4, 6}, {6, 7}, {7, 8}};
+  std::vector<std::pair<int64_t, int64_t>> all = rank0;
+  all.insert(all.end(), rank1.begin(), rank1.end());
+  torch::Tensor one_rank = placed_gradient(b, o, {all});
+  torch::Tensor two_ranks = placed_gradient(b, o, {rank0, rank1});
+  EXPECT_GT(one_rank.abs().max().item<double>(), 1e-3);
+  EXPECT_LT((two_ranks - one_rank).abs().max().item<double>(), 1e-12);
 }
 
 }  // namespace

@@ -87,5 +87,53 @@ TEST(WeightSyncTest, ApplyCopiesIntoTheModelOrChangesNothing) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(torch::equal(got[i].second, set.tensors[i].second)) << got[i].first;
 }
 
+int64_t payload_bytes(const std::vector<WireMessage>& messages) {
+  int64_t n = 0;
+  for (const auto& m : messages)
+    for (const auto& f : m.frames) n += static_cast<int64_t>(f.size());
+  return n;
+}
+
+// rollout.weight_wire_dtype = bf16: half the bytes of an fp32 model, and the
+// receiver ends up with exactly the bf16-rounded weights in its own fp32.
+TEST(WeightSyncTest, Bf16WireHalvesThePayloadAndLeavesTheRoundedWeights) {
+  auto config = policies::ModelConfig::preset("qwen2", "tiny");
+  auto source = policies::CausalLM::create(config, 2);
+  auto target = policies::CausalLM::create(config, 1);
+  auto plain = weight_messages(5, published_tensors(*source, false), 64 << 10);
+  auto bf16 = weight_messages(5, published_tensors(*source, true), 64 << 10);
+  EXPECT_EQ(2 * payload_bytes(bf16), payload_bytes(plain));
+
+  WeightAssembler assembler("test");
+  std::optional<WeightSet> set;
+  for (const auto& m : bf16) set = assembler.feed(decode_message(encode_message(m), "test"));
+  ASSERT_TRUE(set);
+  apply_weights(*target, *set);
+  auto want = source->checkpoint_tensors();
+  auto got = target->checkpoint_tensors();
+  ASSERT_EQ(got.size(), want.size());
+  bool any_rounded = false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].second.scalar_type(), torch::kFloat32) << got[i].first;
+    torch::Tensor rounded = want[i].second.to(torch::kBFloat16).to(torch::kFloat32);
+    EXPECT_TRUE(torch::equal(got[i].second, rounded)) << got[i].first;
+    any_rounded = any_rounded || !torch::equal(rounded, want[i].second);
+  }
+  EXPECT_TRUE(any_rounded) << "bf16 rounding changed nothing: the comparison would be vacuous";
+}
+
+TEST(WeightSyncTest, ApplyRejectsANonFloatingDtypeForAFloatingParameter) {
+  auto config = policies::ModelConfig::preset("qwen2", "tiny");
+  auto target = policies::CausalLM::create(config, 1);
+  WeightSet set{3, target->checkpoint_tensors()};
+  set.tensors.front().second = set.tensors.front().second.to(torch::kInt64);
+  try {
+    apply_weights(*target, set);
+    FAIL() << "an int64 tensor was copied into a float parameter";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dtype"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace grpo::rollout

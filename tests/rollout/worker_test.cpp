@@ -94,6 +94,41 @@ TEST(WorkerTest, NewVersionIsSyncedAndLateJoinerGetsOnlyTheNewest) {
   EXPECT_EQ(find_worker(s, "a")->applied_versions, (std::vector<int64_t>{1, 2}));
 }
 
+// What the engine gives locally for `r` with the weights of `seed` rounded to bf16.
+Completion local_bf16_completion(uint64_t seed, const GroupRequest& r) {
+  auto m = model_with_seed(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& p : m->parameters()) p.copy_(p.to(torch::kBFloat16));
+  Engine e(m, {});
+  return e.generate({r})[0].completions[0];
+}
+
+double max_gap(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double gap = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) gap = std::max(gap, std::abs(double(a[i]) - double(b[i])));
+  return gap;
+}
+
+// rollout.weight_wire_dtype = bf16: the worker converts the bf16 wire back to
+// its fp32 parameters and so samples from exactly the bf16-rounded weights.
+TEST(WorkerTest, Bf16WireVersionLeavesTheWorkerWithTheRoundedWeights) {
+  TempDir dir;
+  WorkerPool pool(pool_options());
+  WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
+  pool.publish_weights(1, published_tensors(*model_with_seed(1), /*bf16_on_wire=*/true));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "a", 1); }, kWait)) << testing::read_file(dir.file("a.log"));
+  pool.submit(greedy_request(20));
+  Completion got = pool.collect(1, kWait)[0].completions[0];
+  Completion rounded = local_bf16_completion(1, greedy_request(20));
+  Engine full_precision(model_with_seed(1), {});
+  Completion exact = full_precision.generate({greedy_request(20)})[0].completions[0];
+  EXPECT_EQ(got.ids, rounded.ids);
+  EXPECT_LT(max_gap(got.logprobs, rounded.logprobs), 1e-5);
+  if (got.ids == exact.ids)  // otherwise the weights obviously differ from the fp32 ones
+    EXPECT_GT(max_gap(got.logprobs, exact.logprobs), 1e-4) << "the worker holds the fp32 weights, not the bf16-rounded ones";
+}
+
 // Random multipart messages: garbage, mutations of valid messages, unknown
 // types, an old protocol version and well-formed messages with bad fields.
 std::vector<std::vector<std::string>> fuzz_messages(int count) {

@@ -2,7 +2,11 @@
 // CPU only) and LibTorch 2.x (the torch wheel) differ for grpo-cpp.
 #pragma once
 
+#include <ATen/ATen.h>
 #include <torch/version.h>
+
+#include <limits>
+#include <optional>
 
 // LibTorch 2.x, from the wheel: the CUDA paths and newer APIs may be used.
 #define GRPO_TORCH_2 (TORCH_VERSION_MAJOR >= 2)
@@ -17,5 +21,25 @@ namespace grpo::compat {
 
 // "2.11.0" or "1.13.1".
 inline const char* torch_version() { return TORCH_VERSION; }
+
+// softmax(q·kᵀ·scale + mask)·v over the last two dims, no dropout, not causal.
+// A bool mask keeps the keys where it is true; a float mask is added to the
+// scores. 2.x: at::scaled_dot_product_attention (fused kernels). 1.13 has no
+// public SDPA with a scale, so the math form of the same formula runs there.
+inline at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                               const std::optional<at::Tensor>& mask, double scale) {
+#if GRPO_TORCH_2
+  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, scale);
+#else
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) * scale;
+  if (mask && mask->defined()) {
+    if (mask->scalar_type() == at::kBool)
+      scores = scores.masked_fill(mask->logical_not(), -std::numeric_limits<double>::infinity());
+    else
+      scores = scores + *mask;
+  }
+  return at::matmul(scores.softmax(-1), v);
+#endif
+}
 
 }  // namespace grpo::compat

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 namespace grpo::policies::detail {
 
@@ -208,7 +209,7 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
     // repeated; SDPA's fused kernel reads the cache in place.
     std::optional<torch::Tensor> mask;
     if (ctx.grouped_mask.defined()) mask = ctx.grouped_mask;
-    torch::Tensor out = at::scaled_dot_product_attention(q.reshape({B, KV, G * T, hd}), k, v, mask, 0.0, false, scale_);
+    torch::Tensor out = compat::scaled_dot_product_attention(q.reshape({B, KV, G * T, hd}), k, v, mask, scale_);
     return o_proj(out.view({B, H, T, hd}).transpose(1, 2).reshape({B, T, H * hd}));
   }
   // Query head h uses kv head h / G (HF repeat_kv order).

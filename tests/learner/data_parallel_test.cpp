@@ -211,8 +211,11 @@ TEST_P(TwoRanksMatchOne, SameParametersAsOneRankOnTheGlobalBatch) {
   for (const Trained& rank : ranks) {
     ASSERT_EQ(rank.grad_norms.size(), 8u);
     for (size_t k = 0; k < single.grad_norms.size(); ++k) {
-      EXPECT_NEAR(rank.grad_norms[k], single.grad_norms[k], 1e-5 * single.grad_norms[k]) << "step " << k;
-      EXPECT_NEAR(rank.losses[k], single.losses[k], 1e-6) << "step " << k;
+      // The first step sees identical weights: only the summation order differs. Later steps see weights that
+      // differ by Adam-amplified fp32 rounding (below), so their losses and norms drift by as much.
+      const double rel = k == 0 ? 1e-5 : 1e-4, abs_loss = k == 0 ? 1e-6 : 1e-5;
+      EXPECT_NEAR(rank.grad_norms[k], single.grad_norms[k], rel * single.grad_norms[k]) << "step " << k;
+      EXPECT_NEAR(rank.losses[k], single.losses[k], abs_loss) << "step " << k;
     }
   }
   for (size_t i = 0; i < single.parameters.size(); ++i) {

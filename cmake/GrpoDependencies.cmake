@@ -39,6 +39,15 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+# libzmq.pc's Cflags hold "-isystem /usr/include/mit-krb5" (for GSSAPI, which
+# zmq.h does not include): FindPkgConfig counts it as an include directory on
+# the first configure and as a compile option on later ones, which changed every
+# compile command (a full rebuild, and ccache misses) after any re-configure.
+set(zmq_include_dirs ${ZMQ_INCLUDE_DIRS})
+list(FILTER zmq_include_dirs EXCLUDE REGEX "mit-krb5")
+set_target_properties(PkgConfig::ZMQ PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${zmq_include_dirs}"
+  INTERFACE_COMPILE_OPTIONS "")
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(GMP REQUIRED IMPORTED_TARGET gmp)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -2,10 +2,8 @@
 // the argv of /proc/self/cmdline; everything the child needs is built before fork.
 #include "train/local_ranks.h"
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,25 +15,12 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/loopback_port.h"
 
 extern char** environ;
 
 namespace grpo::train {
 namespace {
-
-// A loopback port free now, for rank 0's TCPStore.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok) throw Error(std::string("--nproc: no free loopback port for the learner rendezvous: ") + std::strerror(errno));
-  return ntohs(a.sin_port);
-}
 
 std::vector<std::string> own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -61,7 +46,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 }  // namespace
 
 LocalRanks::LocalRanks(int nproc) {
-  const std::string port = std::to_string(free_port());
+  const std::string port = std::to_string(free_loopback_port("--nproc (learner rendezvous)"));
   const std::string world = std::to_string(nproc);
   ::setenv("RANK", "0", 1);
   ::setenv("WORLD_SIZE", world.c_str(), 1);

@@ -4,10 +4,6 @@
 // the same global batch, for several aggregations.
 #include "learner/data_parallel.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <chrono>
 #include <functional>
@@ -16,29 +12,17 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/loopback_port.h"
 #include "learner/generation_broadcast.h"
 #include "learner/grpo_trainer.h"
 
 namespace grpo::learner {
 namespace {
 
-// A port nobody listens on now (the kernel's pick for a socket bound to port 0).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("free_port: no socket");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Runs body(dp) on `world` ranks, one thread each; rethrows a rank's failure.
 void run_ranks(int world, const std::function<void(DataParallel&)>& body, int64_t bucket_bytes = 25 << 20,
                double timeout_s = 120) {
-  const int port = free_port();
+  const int port = free_loopback_port("data-parallel test");
   std::vector<std::thread> threads;
   std::vector<std::exception_ptr> errors(static_cast<size_t>(world));
   for (int r = 0; r < world; ++r) {

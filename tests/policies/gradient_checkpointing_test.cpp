@@ -60,14 +60,14 @@ Pass run(CausalLM& model, const Batch& b) {
 // Every node name reachable from `root`'s grad_fn.
 std::multiset<std::string> graph_node_names(const torch::Tensor& root) {
   std::multiset<std::string> names;
-  std::vector<torch::autograd::Node*> todo{root.grad_fn().get()};
+  std::vector<torch::autograd::Node*> pending{root.grad_fn().get()};
   std::set<torch::autograd::Node*> seen;
-  while (!todo.empty()) {
-    torch::autograd::Node* n = todo.back();
-    todo.pop_back();
+  while (!pending.empty()) {
+    torch::autograd::Node* n = pending.back();
+    pending.pop_back();
     if (!n || !seen.insert(n).second) continue;
     names.insert(n->name());
-    for (const auto& e : n->next_edges()) todo.push_back(e.function.get());
+    for (const auto& e : n->next_edges()) pending.push_back(e.function.get());
   }
   return names;
 }

@@ -19,7 +19,7 @@ void add_train_command(CLI::App& root) {
       ->check(CLI::ExistingDirectory);
   train->add_option("--report-every", options->report_every, "Refresh RUN_DIR/report.html every N steps (0: at the end)")
       ->check(CLI::NonNegativeNumber);
-  train->add_option("--nproc", options->nproc, "Learner processes (data parallel over c10d Gloo); rank 0 owns the run")
+  train->add_option("--nproc", options->nproc, "Learner processes (data parallel: c10d Gloo on CPU, NCCL on CUDA); rank 0 owns the run")
       ->check(CLI::PositiveNumber);
   train->callback([options] {
     if (options->recipe_path.empty() && options->resume_dir.empty())

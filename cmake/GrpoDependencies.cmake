@@ -33,7 +33,20 @@ if(GRPO_WITH_CUDA)
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
 endif()
-message(STATUS "grpo: LibTorch ${Torch_VERSION}, CUDA paths ${GRPO_WITH_CUDA}")
+# NCCL data parallelism (learner/data_parallel.cpp): a CUDA LibTorch defines
+# USE_C10D_NCCL, and its ProcessGroupNCCL.hpp includes nccl.h, which the
+# wheel's nvidia-nccl package ships beside torch (the CUDA toolkit need not).
+unset(GRPO_NCCL_INCLUDE_DIR)
+if(GRPO_WITH_CUDA)
+  find_path(GRPO_NCCL_INCLUDE_DIR nccl.h NO_CACHE
+    HINTS "${TORCH_INSTALL_PREFIX}/../nvidia/nccl/include" ${CUDAToolkit_INCLUDE_DIRS})
+endif()
+if(GRPO_NCCL_INCLUDE_DIR)
+  set(GRPO_NCCL_STATUS "NCCL data parallel ON (nccl.h in ${GRPO_NCCL_INCLUDE_DIR})")
+else()
+  set(GRPO_NCCL_STATUS "NCCL data parallel OFF")
+endif()
+message(STATUS "grpo: LibTorch ${Torch_VERSION}, CUDA paths ${GRPO_WITH_CUDA}, ${GRPO_NCCL_STATUS}")
 
 find_package(nlohmann_json 3 REQUIRED)
 find_package(SQLite3 REQUIRED)

@@ -17,6 +17,19 @@
 // LibTorch 1.13 is not checked, so it trains on one rank only.
 #define GRPO_HAS_C10D_GLOO GRPO_TORCH_2
 
+// c10d NCCL for data-parallel learners on GPUs: a CUDA LibTorch 2.x defines
+// USE_C10D_NCCL; GRPO_NCCL_HEADER (learner/CMakeLists.txt, for
+// learner/data_parallel.cpp only) says nccl.h, which ProcessGroupNCCL.hpp
+// includes, was found. Elsewhere this is 0.
+#if GRPO_TORCH_2 && defined(GRPO_WITH_CUDA) && defined(USE_C10D_NCCL) && defined(GRPO_NCCL_HEADER)
+#define GRPO_HAS_C10D_NCCL 1
+#else
+#define GRPO_HAS_C10D_NCCL 0
+#endif
+
+// at::_grouped_mm (LibTorch 2.8+): the MoE's grouped experts (policies/moe_dispatch.h).
+#define GRPO_HAS_GROUPED_MM (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8))
+
 namespace grpo::compat {
 
 // "2.11.0" or "1.13.1".

@@ -1,5 +1,6 @@
 // data_parallel.cpp: see data_parallel.h. The c10d headers stay in this file
-// (with USE_C10D_GLOO and the Gloo declarations of internal/gloo_decls).
+// (with USE_C10D_GLOO and the Gloo declarations of internal/gloo_decls; with
+// USE_C10D_NCCL, ProcessGroupNCCL and nccl.h, learner/CMakeLists.txt).
 #include "learner/data_parallel.h"
 
 #include <chrono>
@@ -12,6 +13,10 @@
 #if GRPO_HAS_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#if GRPO_HAS_C10D_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 namespace grpo::learner {
@@ -29,10 +34,35 @@ int env_int(const char* name, int fallback, int min) {
 
 }  // namespace
 
+bool nccl_built() { return GRPO_HAS_C10D_NCCL != 0; }
+
+DpBackend choose_backend(const torch::Device& device, bool have_nccl) {
+  if (device.is_cpu()) return DpBackend::kGloo;
+  if (!device.is_cuda())
+    throw ConfigError("", "model.device", "data parallel training runs on \"cpu\" (Gloo) or \"cuda\" (NCCL), not " + device.str());
+  if (!have_nccl)
+    throw ConfigError("", "model.device",
+                      "data parallel training on CUDA needs c10d NCCL, which this build lacks (a CUDA LibTorch 2.x whose "
+                      "CMake config defines USE_C10D_NCCL, configured with GRPO_CUDA=ON; docs/gpu.md); set model.device "
+                      "to \"cpu\" for Gloo or train on one rank");
+  return DpBackend::kNccl;
+}
+
+std::string rank_model_device(const std::string& model_device, int local_rank, int world_size) {
+  if (world_size <= 1 || model_device == "cpu") return model_device;
+  if (model_device == "cuda") return "cuda:" + std::to_string(local_rank);
+  if (model_device.rfind("cuda:", 0) == 0)
+    throw ConfigError("", "model.device",
+                      "\"" + model_device + "\" puts all " + std::to_string(world_size) +
+                      " data-parallel ranks on one GPU, which NCCL refuses; set \"cuda\" (rank r then uses cuda:LOCAL_RANK)");
+  return model_device;  // device_from_config reports anything else
+}
+
 DataParallelOptions DataParallelOptions::from_env() {
   DataParallelOptions o;
   o.rank = env_int("RANK", 0, 0);
   o.world_size = env_int("WORLD_SIZE", 1, 1);
+  o.local_rank = env_int("LOCAL_RANK", o.rank, 0);
   if (const char* a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0') o.master_addr = a;
   o.master_port = env_int("MASTER_PORT", o.master_port, 1);
   if (o.rank >= o.world_size)
@@ -60,10 +90,41 @@ void collective(const char* what, F&& f) {
   }
 }
 
+c10::intrusive_ptr<c10d::Backend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const DataParallelOptions& o,
+                                            std::chrono::milliseconds timeout) {
+  auto go = c10d::ProcessGroupGloo::Options::create(timeout);
+  // Local ranks talk over loopback; other hosts over this host's address.
+  const bool local = o.master_addr == "127.0.0.1" || o.master_addr == "localhost";
+  go->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                              : c10d::ProcessGroupGloo::createDefaultDevice());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.world_size, go);
+}
+
+// The only CUDA-specific code of data parallelism (compiled with c10d NCCL).
+c10::intrusive_ptr<c10d::Backend> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const DataParallelOptions& o,
+                                            std::chrono::milliseconds timeout) {
+#if GRPO_HAS_C10D_NCCL
+  // This rank's GPU becomes the current device (as torch.cuda.set_device in
+  // torchrun scripts), so allocations without an index land there too, and
+  // the group binds its communicator to it.
+  c10::cuda::set_device(o.device.index());
+  auto no = c10d::ProcessGroupNCCL::Options::create();
+  no->timeout = timeout;
+  auto backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, o.rank, o.world_size, no);
+  backend->setBoundDeviceId(o.device);
+  return backend;
+#else
+  throw Error("data parallel: NCCL requested in a build without c10d NCCL");  // choose_backend refuses first
+#endif
+}
+
 }  // namespace
 
 DataParallel::DataParallel(const DataParallelOptions& options) : options_(options) {
+  backend_ = choose_backend(options.device);
   if (options.world_size <= 1) return;  // one rank: every collective is the identity
+  if (backend_ == DpBackend::kNccl && !options.device.has_index())
+    throw Error("data parallel: the CUDA device of an NCCL rank needs an index (rank_model_device gives cuda:LOCAL_RANK)");
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1000));
   try {
     c10d::TCPStoreOptions so;
@@ -73,12 +134,8 @@ DataParallel::DataParallel(const DataParallelOptions& options) : options_(option
     so.timeout = timeout;
     group_ = std::make_unique<Group>();
     group_->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, so);
-    auto go = c10d::ProcessGroupGloo::Options::create(timeout);
-    // Local ranks talk over loopback; other hosts over this host's address.
-    const bool local = options.master_addr == "127.0.0.1" || options.master_addr == "localhost";
-    go->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                : c10d::ProcessGroupGloo::createDefaultDevice());
-    group_->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, options.rank, options.world_size, go);
+    group_->backend = backend_ == DpBackend::kNccl ? make_nccl(group_->store, options, timeout)
+                                                   : make_gloo(group_->store, options, timeout);
   } catch (const std::exception& e) {
     throw Error("data parallel rank " + std::to_string(options.rank) + " of " + std::to_string(options.world_size) +
                 ": rendezvous at " + options.master_addr + ":" + std::to_string(options.master_port) +
@@ -86,13 +143,31 @@ DataParallel::DataParallel(const DataParallelOptions& options) : options_(option
   }
 }
 
+namespace {
+
+// Runs `op` on a one-tensor list holding `t`, or, for a CPU tensor on an
+// NCCL group, a copy of it on `device` that is copied back afterwards (NCCL
+// reads GPU memory only). Both backends read a list as per-device copies of
+// one tensor, hence one tensor per call.
+template <typename Op>
+void on_backend(const at::Tensor& t, DpBackend backend, const torch::Device& device, Op&& op) {
+  const bool stage = backend == DpBackend::kNccl && t.is_cpu();
+  std::vector<at::Tensor> one{stage ? t.to(device) : t};
+  op(one);
+  if (stage) t.copy_(one[0]);
+}
+
+}  // namespace
+
 std::vector<double> DataParallel::all_reduce(const std::vector<double>& values, Reduce op) {
   if (!group_ || values.empty()) return values;
-  std::vector<at::Tensor> t{torch::tensor(values, torch::kDouble)};
+  torch::Tensor t = torch::tensor(values, torch::kDouble);
   c10d::AllreduceOptions o;
   o.reduceOp = op == Reduce::kSum ? c10d::ReduceOp::SUM : op == Reduce::kMax ? c10d::ReduceOp::MAX : c10d::ReduceOp::MIN;
-  collective("all_reduce", [&] { return group_->backend->allreduce(t, o); });
-  auto* p = t[0].data_ptr<double>();
+  on_backend(t, backend_, options_.device, [&](std::vector<at::Tensor>& one) {
+    collective("all_reduce", [&] { return group_->backend->allreduce(one, o); });
+  });
+  auto* p = t.data_ptr<double>();
   return std::vector<double>(p, p + values.size());
 }
 
@@ -100,10 +175,11 @@ void DataParallel::sum_in_place(const std::vector<torch::Tensor>& tensors) {
   if (!group_) return;
   c10d::AllreduceOptions o;
   o.reduceOp = c10d::ReduceOp::SUM;
-  for (const auto& tensor : tensors) {  // Gloo reads a list as per-device copies: one call each
+  for (const auto& tensor : tensors) {
     if (!tensor.is_contiguous()) throw Error("data parallel all_reduce: tensors must be contiguous");
-    std::vector<at::Tensor> t{tensor};
-    collective("all_reduce", [&] { return group_->backend->allreduce(t, o); });
+    on_backend(tensor, backend_, options_.device, [&](std::vector<at::Tensor>& one) {
+      collective("all_reduce", [&] { return group_->backend->allreduce(one, o); });
+    });
   }
 }
 
@@ -111,12 +187,12 @@ void DataParallel::broadcast(std::vector<torch::Tensor> tensors, int root) {
   if (!group_) return;
   c10d::BroadcastOptions o;
   o.rootRank = root;
-  // Gloo reads a list as copies of one tensor (one per device): one call each.
   for (const auto& t : tensors) {
     if (t.numel() == 0) continue;
     if (!t.is_contiguous()) throw Error("data parallel broadcast: tensors must be contiguous");
-    std::vector<at::Tensor> one{t};
-    collective("broadcast", [&] { return group_->backend->broadcast(one, o); });
+    on_backend(t, backend_, options_.device, [&](std::vector<at::Tensor>& one) {
+      collective("broadcast", [&] { return group_->backend->broadcast(one, o); });
+    });
   }
 }
 
@@ -152,6 +228,7 @@ void DataParallel::wait_posted() {
 struct DataParallel::Group {};
 
 DataParallel::DataParallel(const DataParallelOptions& options) : options_(options) {
+  backend_ = choose_backend(options.device);
   if (options.world_size > 1)
     throw Error("data parallel training (WORLD_SIZE=" + std::to_string(options.world_size) +
                 ") needs LibTorch 2.x with c10d Gloo (this build uses LibTorch " + compat::torch_version() + ")");

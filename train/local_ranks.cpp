@@ -49,6 +49,7 @@ LocalRanks::LocalRanks(int nproc) {
   const std::string port = std::to_string(free_loopback_port("--nproc (learner rendezvous)"));
   const std::string world = std::to_string(nproc);
   ::setenv("RANK", "0", 1);
+  ::setenv("LOCAL_RANK", "0", 1);  // one host: rank r takes cuda:r when the model is on CUDA
   ::setenv("WORLD_SIZE", world.c_str(), 1);
   ::setenv("MASTER_ADDR", "127.0.0.1", 1);
   ::setenv("MASTER_PORT", port.c_str(), 1);
@@ -58,8 +59,9 @@ LocalRanks::LocalRanks(int nproc) {
   for (int rank = 1; rank < nproc; ++rank) {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e)
-      if (std::strncmp(*e, "RANK=", 5) != 0) env.emplace_back(*e);
+      if (std::strncmp(*e, "RANK=", 5) != 0 && std::strncmp(*e, "LOCAL_RANK=", 11) != 0) env.emplace_back(*e);
     env.push_back("RANK=" + std::to_string(rank));
+    env.push_back("LOCAL_RANK=" + std::to_string(rank));
     std::vector<char*> envp = pointers(env);
     const pid_t pid = ::fork();
     if (pid < 0) throw Error(std::string("--nproc: fork failed: ") + std::strerror(errno));

@@ -1,6 +1,7 @@
 // local_ranks.h: `grpo train --nproc N` starts the learner ranks 1..N-1 as
 // copies of this process (same command line) with torchrun's environment
-// (RANK, WORLD_SIZE, MASTER_ADDR=127.0.0.1, MASTER_PORT); this process is rank 0.
+// (RANK, LOCAL_RANK = RANK, WORLD_SIZE, MASTER_ADDR=127.0.0.1, MASTER_PORT);
+// this process is rank 0.
 //
 //   LocalRanks ranks(4);          // sets this process's RANK=0, WORLD_SIZE=4, ...
 //   ... train as rank 0 ...

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/version.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
@@ -81,6 +82,13 @@ std::unique_ptr<learner::GrpoTrainer> make_trainer(const Recipe& recipe, std::sh
       recipe.learner, pad_id, recipe.rollout.max_new_tokens);
 }
 
+// `recipe` with this rank's model device (data parallel: cuda -> cuda:LOCAL_RANK).
+// The run stores the recipe as written, so that a resume places ranks afresh.
+Recipe on_rank_device(Recipe recipe, const learner::DataParallel* dp) {
+  if (dp) recipe.model.device = dp->device().str();
+  return recipe;
+}
+
 // Rank 0's padding id, on every rank (the others load no tokenizer).
 int64_t shared_pad_id(learner::DataParallel& dp, int64_t pad_id) {
   torch::Tensor t = torch::tensor({pad_id}, torch::kLong);
@@ -96,7 +104,8 @@ void run_learner_rank(const TrainOptions& o, const std::shared_ptr<learner::Data
   std::signal(SIGTERM, SIG_IGN);
   Recipe recipe = resolve_recipe(o);
   configure_torch_threads(recipe.run.threads);
-  auto trainer = make_trainer(recipe, load_policy(recipe.model, static_cast<uint64_t>(recipe.run.seed)), shared_pad_id(*dp, 0));
+  auto trainer = make_trainer(recipe, load_policy(on_rank_device(recipe, dp.get()).model, static_cast<uint64_t>(recipe.run.seed)),
+                              shared_pad_id(*dp, 0));
   trainer->set_data_parallel(dp);
   if (!o.resume_dir.empty()) {
     if (auto ckpt = learner::latest_checkpoint(o.resume_dir + "/checkpoints")) {
@@ -457,7 +466,7 @@ TrainSummary run_rank0(const TrainOptions& options, const std::shared_ptr<learne
   // Everything that can be wrong with the inputs fails here, before a run
   // directory is made or any work starts.
   TrainComponents components =
-      build_components(recipe, ckpt ? std::optional<std::string>(ckpt->dir + "/policy") : std::nullopt);
+      build_components(on_rank_device(recipe, dp.get()), ckpt ? std::optional<std::string>(ckpt->dir + "/policy") : std::nullopt);
   RunDirectory dir = resuming ? RunDirectory::resume(options.resume_dir)
                               : RunDirectory::create(recipe.run, recipe_to_json(recipe).dump(2), kVersion);
   for (const auto& r : recipe.rewards) {
@@ -485,7 +494,10 @@ TrainSummary run_training(const TrainOptions& options) {
   std::unique_ptr<LocalRanks> local;
   if (options.nproc > 1 && std::getenv("RANK") == nullptr) local = std::make_unique<LocalRanks>(options.nproc);
   std::shared_ptr<learner::DataParallel> dp;
-  if (const auto dpo = learner::DataParallelOptions::from_env(); dpo.world_size > 1) {
+  if (auto dpo = learner::DataParallelOptions::from_env(); dpo.world_size > 1) {
+    // The rank's device picks the backend: Gloo on the CPU, NCCL on cuda:LOCAL_RANK.
+    dpo.device = device_from_config(
+        learner::rank_model_device(resolve_recipe(options).model.device, dpo.local_rank, dpo.world_size), "model.device");
     dp = std::make_shared<learner::DataParallel>(dpo);
     if (!dp->is_primary()) {
       run_learner_rank(options, dp);

@@ -227,6 +227,19 @@ TEST_F(TrainE2ETest, TwoLearnerRanksMatchOneInAsyncMode) {
                                  "learner": {"is_correction": "token_truncate"}})", 2);
 }
 
+// Data-parallel ranks each take a GPU (cuda -> cuda:LOCAL_RANK over NCCL):
+// a recipe pinning every rank to one GPU is refused before any work, naming
+// the key, and the started ranks go with rank 0.
+TEST_F(TrainE2ETest, NprocOnOneExplicitGpuIsRefusedNamingTheKey) {
+  TempDir d;
+  auto r = run_command(grpo() + " train --nproc 2 " + recipe(d, "pinned", /*workers=*/0, /*steps=*/1,
+                                                              R"({"model": {"device": "cuda:0"}})"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("model.device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("one GPU"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d.file("pinned"))) << "no run directory for a refused recipe";
+}
+
 TEST_F(TrainE2ETest, KilledWorkerIsReplacedAndNoStepIsLost) {
   TempDir d;
   std::string path = recipe(d, "kill", /*workers=*/2, /*steps=*/8);

@@ -1,7 +1,9 @@
 // Data parallelism over c10d Gloo on CPU, with the ranks as threads of this
 // process (each with its own TCPStore client and ProcessGroupGloo): the
 // collectives, and 2 ranks reaching the same parameters as 1 rank trained on
-// the same global batch, for several aggregations.
+// the same global batch, for several aggregations. The backend choice (Gloo
+// on CPU, NCCL on CUDA) and each rank's device are pure functions tested
+// here; the NCCL collectives need two GPUs (DataParallelCuda, skipped below two).
 #include "learner/data_parallel.h"
 
 #include <cstdlib>
@@ -13,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/loopback_port.h"
+#include "core/torch_compat.h"
 #include "learner/generation_broadcast.h"
 #include "learner/grpo_trainer.h"
 
@@ -20,8 +23,9 @@ namespace grpo::learner {
 namespace {
 
 // Runs body(dp) on `world` ranks, one thread each; rethrows a rank's failure.
+// cuda: rank r on cuda:r (NCCL).
 void run_ranks(int world, const std::function<void(DataParallel&)>& body, int64_t bucket_bytes = 25 << 20,
-               double timeout_s = 120) {
+               double timeout_s = 120, bool cuda = false) {
   const int port = free_loopback_port("data-parallel test");
   std::vector<std::thread> threads;
   std::vector<std::exception_ptr> errors(static_cast<size_t>(world));
@@ -34,6 +38,7 @@ void run_ranks(int world, const std::function<void(DataParallel&)>& body, int64_
         o.master_port = port;
         o.bucket_bytes = bucket_bytes;
         o.timeout_s = timeout_s;
+        if (cuda) o.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(r));
         DataParallel dp(o);
         body(dp);
       } catch (...) {
@@ -56,6 +61,13 @@ TEST(DataParallelOptions, ReadsTorchrunEnvironment) {
   EXPECT_EQ(o.world_size, 3);
   EXPECT_EQ(o.master_addr, "10.0.0.2");
   EXPECT_EQ(o.master_port, 29777);
+  EXPECT_EQ(o.local_rank, 1) << "without LOCAL_RANK, one host: the local rank is RANK";
+  EXPECT_TRUE(o.device.is_cpu());
+  ::setenv("LOCAL_RANK", "0", 1);  // rank 1 of 3, first on its host
+  EXPECT_EQ(DataParallelOptions::from_env().local_rank, 0);
+  ::setenv("LOCAL_RANK", "-1", 1);
+  EXPECT_THROW(DataParallelOptions::from_env(), Error);
+  ::unsetenv("LOCAL_RANK");
   ::setenv("RANK", "3", 1);
   EXPECT_THROW(DataParallelOptions::from_env(), Error);
   ::setenv("RANK", "x", 1);
@@ -69,8 +81,43 @@ TEST(DataParallelOptions, ReadsTorchrunEnvironment) {
   EXPECT_EQ(DataParallelOptions::from_env().world_size, 1);
 }
 
+TEST(DataParallelBackend, GlooOnTheCpuNcclOnCudaOrAnErrorNamingTheKey) {
+  const torch::Device cpu(torch::kCPU), gpu(torch::kCUDA, 1);
+  EXPECT_EQ(choose_backend(cpu, true), DpBackend::kGloo);
+  EXPECT_EQ(choose_backend(cpu, false), DpBackend::kGloo);
+  EXPECT_EQ(choose_backend(gpu, true), DpBackend::kNccl);
+  try {
+    choose_backend(gpu, false);
+    FAIL() << "CUDA data parallelism accepted without NCCL";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.device"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("NCCL"), std::string::npos) << e.what();
+  }
+#if defined(GRPO_WITH_CUDA) && GRPO_TORCH_2
+  // The wheel's CUDA LibTorch has c10d NCCL and configure finds nccl.h beside it.
+  EXPECT_TRUE(nccl_built());
+#else
+  EXPECT_FALSE(nccl_built());
+#endif
+}
+
+TEST(DataParallelBackend, EachRankTakesTheGpuOfItsLocalRank) {
+  EXPECT_EQ(rank_model_device("cuda", 1, 2), "cuda:1");
+  EXPECT_EQ(rank_model_device("cuda", 3, 8), "cuda:3");
+  EXPECT_EQ(rank_model_device("cpu", 1, 2), "cpu");
+  EXPECT_EQ(rank_model_device("cuda", 0, 1), "cuda") << "one rank keeps the recipe's device";
+  EXPECT_EQ(rank_model_device("cuda:2", 0, 1), "cuda:2");
+  try {
+    rank_model_device("cuda:0", 1, 2);
+    FAIL() << "two ranks pinned to one GPU accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.device"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DataParallel, AllReduceAndBucketedGradientAverage) {
   run_ranks(2, [](DataParallel& dp) {
+    EXPECT_EQ(dp.backend(), DpBackend::kGloo);
     const double r = dp.rank();
     auto sum = dp.all_reduce({r + 1, 10 * r}, Reduce::kSum);
     EXPECT_EQ(sum, (std::vector<double>{3, 10}));
@@ -181,6 +228,42 @@ TEST(GenerationBroadcast, OtherRanksWaitForRankZeroBeyondTheCollectiveTimeout) {
     }
     EXPECT_FALSE(receive_generation(dp));
   }, /*bucket_bytes=*/25 << 20, /*timeout_s=*/1.0);
+}
+
+// NCCL needs one GPU per rank (it refuses two ranks on one device).
+TEST(DataParallelCuda, NcclCollectivesOnTwoGpus) {
+  if (!torch::cuda::is_available() || torch::cuda::device_count() < 2)
+    GTEST_SKIP() << "NCCL data parallelism needs 2 CUDA devices, " << torch::cuda::device_count() << " visible";
+  std::vector<TrainSequence> sent = global_batch();
+  run_ranks(2, [&](DataParallel& dp) {
+    ASSERT_EQ(dp.backend(), DpBackend::kNccl);
+    const double r = dp.rank();
+    // CPU values travel through the rank's GPU and come back.
+    EXPECT_EQ(dp.all_reduce({r + 1, 10 * r}, Reduce::kSum), (std::vector<double>{3, 10}));
+    EXPECT_EQ(dp.all_reduce({r}, Reduce::kMax)[0], 1.0);
+    const torch::Device dev = dp.device();
+    std::vector<torch::Tensor> params = {torch::zeros({3}, torch::dtype(torch::kFloat).device(dev).requires_grad(true)),
+                                         torch::zeros({2, 5}, torch::dtype(torch::kBFloat16).device(dev).requires_grad(true))};
+    params[0].mutable_grad() = torch::full({3}, r + 1, torch::TensorOptions().device(dev));
+    params[1].mutable_grad() = (torch::arange(10, torch::kFloat).view({2, 5}) * (r + 1)).to(dev, torch::kBFloat16);
+    dp.average_gradients(params);
+    EXPECT_TRUE(params[0].grad().is_cuda());
+    EXPECT_TRUE(torch::allclose(params[0].grad().cpu(), torch::full({3}, 1.5)));
+    EXPECT_TRUE(torch::allclose(params[1].grad().cpu().to(torch::kFloat), torch::arange(10, torch::kFloat).view({2, 5}) * 1.5));
+    torch::Tensor w = torch::full({4}, r + 7, torch::TensorOptions().device(dev));
+    dp.broadcast_parameters({w});
+    EXPECT_TRUE(torch::equal(w.cpu(), torch::full({4}, 7.0)));
+    if (dp.is_primary()) {
+      send_generation(dp, sent);
+      send_stop(dp);
+      return;
+    }
+    auto got = receive_generation(dp);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ((*got)[i].tokens, sent[i].tokens);
+    EXPECT_FALSE(receive_generation(dp));
+  }, /*bucket_bytes=*/16, /*timeout_s=*/120, /*cuda=*/true);
 }
 
 class TwoRanksMatchOne : public ::testing::TestWithParam<std::string> {};

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/torch_compat.h"
+#include "policies/moe_dispatch.h"
 
 namespace grpo::policies::detail {
 
@@ -274,15 +275,13 @@ torch::Tensor MoEImpl::forward(const torch::Tensor& x_in, ForwardContext& ctx) {
   auto [weights, indices, scores] = gate->route(x);
 
   torch::Tensor flat = indices.reshape({-1});
-  torch::Tensor counts = torch::bincount(flat, {}, E);
   if (is_training()) {
     if (ctx.record_expert_load) {
-      torch::Tensor real = flat;
-      if (ctx.token_mask.defined()) {  // padding tokens do not count as load
-        torch::Tensor keep = ctx.token_mask.reshape({-1, 1}).expand({N, K}).reshape({-1});
-        real = flat.masked_select(keep);
-      }
-      load_counts = load_counts.to(x.device()) + torch::bincount(real, {}, E);
+      // A scatter-add of ones (0 for padding tokens, which do not count as
+      // load): unlike masked_select + bincount, no host synchronisation.
+      torch::Tensor one = ctx.token_mask.defined() ? ctx.token_mask.reshape({-1, 1}).expand({N, K}).reshape({-1}).to(torch::kLong)
+                                                   : torch::ones_like(flat);
+      load_counts = load_counts.to(x.device()).scatter_add(0, flat, one);
     }
     if (ctx.balance_alpha > 0) {
       // L_Bal = alpha Σ_i f_i P_i per sequence (DeepSeek-V3 §2.1.2), mean over sequences.
@@ -297,22 +296,28 @@ torch::Tensor MoEImpl::forward(const torch::Tensor& x_in, ForwardContext& ctx) {
       ctx.balance_loss = ctx.balance_loss.defined() ? ctx.balance_loss + loss : loss;
     }
   }
-  // Group (token, k) pairs by expert: one gather + one matmul chain per expert hit.
-  torch::Tensor order = flat.argsort();
-  torch::Tensor token_of = order.div(K, "floor");
-  torch::Tensor weight_of = weights.reshape({-1}).index_select(0, order);
-  torch::Tensor counts_cpu = counts.to(torch::kCPU);
-  const int64_t* cnt = counts_cpu.data_ptr<int64_t>();
-  std::vector<torch::Tensor> parts;
-  int64_t offset = 0;
-  for (int64_t e = 0; e < E; ++e) {
-    if (cnt[e] == 0) continue;
-    torch::Tensor rows = token_of.narrow(0, offset, cnt[e]);
-    parts.push_back(expert_list[e](x.index_select(0, rows)).to(torch::kFloat) * weight_of.narrow(0, offset, cnt[e]).unsqueeze(1));
-    offset += cnt[e];
+  torch::Tensor out;
+  if (resolve_moe_dispatch(dispatch, x.is_cuda(), x.scalar_type(), cuda_compute_major(x.device()), D,
+                           c_.moe_intermediate_size) == MoeDispatch::kGrouped) {
+    out = grouped_experts(x, weights, indices, expert_list);
+  } else {
+    // Group (token, k) pairs by expert: one gather + one matmul chain per expert hit.
+    torch::Tensor order = flat.argsort();
+    torch::Tensor token_of = order.div(K, "floor");
+    torch::Tensor weight_of = weights.reshape({-1}).index_select(0, order);
+    torch::Tensor counts_cpu = torch::bincount(flat, {}, E).to(torch::kCPU);
+    const int64_t* cnt = counts_cpu.data_ptr<int64_t>();
+    std::vector<torch::Tensor> parts;
+    int64_t offset = 0;
+    for (int64_t e = 0; e < E; ++e) {
+      if (cnt[e] == 0) continue;
+      torch::Tensor rows = token_of.narrow(0, offset, cnt[e]);
+      parts.push_back(expert_list[e](x.index_select(0, rows)).to(torch::kFloat) * weight_of.narrow(0, offset, cnt[e]).unsqueeze(1));
+      offset += cnt[e];
+    }
+    // One scatter-add of all (token, expert) outputs, summed in fp32 (HF order).
+    out = torch::zeros({N, D}, x.options().dtype(torch::kFloat)).index_add(0, token_of, torch::cat(parts, 0));
   }
-  // One scatter-add of all (token, expert) outputs, summed in fp32 (HF order).
-  torch::Tensor out = torch::zeros({N, D}, x.options().dtype(torch::kFloat)).index_add(0, token_of, torch::cat(parts, 0));
   torch::Tensor y = out.to(x.scalar_type());
   if (shared_experts) y = y + shared_experts(x);
   return y.view(x_in.sizes());

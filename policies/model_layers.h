@@ -111,11 +111,16 @@ class RouterImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Router);
 
+// How MoEImpl::forward runs the routed experts (policies/moe_dispatch.h):
+// kAuto picks kGrouped where it is sync-free (bf16 on sm90/sm100), else kHostLoop.
+enum class MoeDispatch { kAuto, kHostLoop, kGrouped };
+
 // Shared experts + routed experts; routed experts run only on their tokens.
 class MoEImpl : public torch::nn::Module {
  public:
   explicit MoEImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& x, ForwardContext& ctx);
+  MoeDispatch dispatch = MoeDispatch::kAuto;  // tests force either way
   Router gate{nullptr};
   torch::nn::ModuleList experts{nullptr};
   MLP shared_experts{nullptr};

@@ -52,6 +52,16 @@ struct TokenScores {
   torch::Tensor entropies;  // [B,T] fp32 (undefined unless requested), 0 where mask == 0
 };
 
+// The device tensors of one fixed-shape decode step over cache slots 0..B-1
+// (CausalLM::static_decode_logits): fixed shapes and addresses, which a CUDA
+// graph captures and the caller refills before each replay (rollout/decode_graph.h).
+struct StaticDecodeInputs {
+  torch::Tensor tokens;     // [B,1] int64: slot b's newest token (anything for an idle slot)
+  torch::Tensor positions;  // [B,1] int64: its RoPE position
+  torch::Tensor starts;     // [B] int64: where slot b writes its key/value (its cache length), < max_len
+  torch::Tensor inv_freq;   // the RoPE inverse frequencies, already on the model's device
+};
+
 class CausalLM : public torch::nn::Module {
  public:
   // Random initialisation (normal(0, initializer_range), norms 1, biases 0) with `seed`.
@@ -97,6 +107,16 @@ class CausalLM : public torch::nn::Module {
   torch::Tensor hidden_states(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache = nullptr,
                               const torch::Tensor& attention_mask = {}, const std::vector<int64_t>& slots = {});
   torch::Tensor lm_head_weight() const;
+
+  // Fixed-shape decode (CUDA graphs; rollout/decode_graph.h). Buffers of a
+  // B-row step, zeroed, on the model's device.
+  StaticDecodeInputs static_decode_inputs(int64_t B) const;
+  // Logits [B,V] fp32 of one token for each cache slot 0..B-1: writes its
+  // key/value at starts[b] and attends keys [0, starts[b]] of the whole
+  // max_len (the rest masked), reading nothing on the host, so the step is
+  // capturable when the MoE layers run grouped (policies/moe_dispatch.h).
+  // Equals forward() on those rows; the cache's lengths are not advanced.
+  torch::Tensor static_decode_logits(const StaticDecodeInputs& in, KvCache& cache);
 
   // Training path. log p(targets[b,t] | tokens[b,:t+1]) under logits/temperature.
   //  tokens, targets, mask: [B,T]; mask (0/1) marks padding of the input

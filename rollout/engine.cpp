@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "policies/causal_lm.h"
 #include "policies/kv_cache.h"
+#include "rollout/decode_graph.h"
 #include "rollout/sampler.h"
 
 namespace grpo::rollout {
@@ -52,10 +53,12 @@ struct Sequence {
 class GenerationRun {
  public:
   GenerationRun(policies::CausalLM& model, policies::KvCache& cache, const std::vector<GroupRequest>& requests,
-                const DecodeFn& decode, const GenerateHooks& hooks, EngineStats& stats, int64_t weight_version)
+                const DecodeFn& decode, const GenerateHooks& hooks, EngineStats& stats, int64_t weight_version,
+                DecodeMode mode)
       : model_(model), cache_(cache), decode_(decode), on_progress_(hooks.on_progress), stats_(stats),
         on_group_done_(hooks.on_group_done), weight_version_(weight_version) {
     device_ = model_.parameters().front().device();
+    if (mode != DecodeMode::kEager) static_decoder_ = std::make_unique<StaticDecoder>(model_, cache_, mode == DecodeMode::kCudaGraphs);
     groups_.resize(requests.size());
     for (size_t g = 0; g < requests.size(); ++g) {
       groups_[g].request = &requests[g];
@@ -72,6 +75,7 @@ class GenerationRun {
       decode_step();
       fill_free_slots();
     }
+    if (static_decoder_) stats_.decode_graphs += static_decoder_->graphs_captured();
     std::vector<std::vector<Completion>> out;
     for (GroupState& g : groups_) out.push_back(std::move(g.completions));
     return out;
@@ -184,9 +188,14 @@ class GenerationRun {
       positions[i] = cache_.length(s.slot);
       rows[i] = row_sampling(groups_[s.group].request->params, s.seed, static_cast<int64_t>(s.ids.size()));
     }
-    auto t = torch::tensor(tokens, torch::kInt64).unsqueeze(1).to(device_);     // [B, 1]
-    auto pos = torch::tensor(positions, torch::kInt64).unsqueeze(1).to(device_);  // [B, 1]
-    auto logits = model_.forward(t, pos, &cache_, {}, slots).select(1, 0);      // [B, V]
+    torch::Tensor logits;  // [B, V]
+    if (static_decoder_) {
+      logits = static_decoder_->step(slots, tokens, positions);
+    } else {
+      auto t = torch::tensor(tokens, torch::kInt64).unsqueeze(1).to(device_);     // [B, 1]
+      auto pos = torch::tensor(positions, torch::kInt64).unsqueeze(1).to(device_);  // [B, 1]
+      logits = model_.forward(t, pos, &cache_, {}, slots).select(1, 0);
+    }
     auto sampled = sample_tokens(logits, rows);
     stats_.decode_steps++;
     stats_.decode_tokens += b;
@@ -237,6 +246,7 @@ class GenerationRun {
   std::set<int64_t> free_slots_;
   std::vector<bool> used_;
   std::vector<std::unique_ptr<Sequence>> active_;
+  std::unique_ptr<StaticDecoder> static_decoder_;  // null: eager decode (EngineOptions::decode)
 };
 
 void validate_request(const GroupRequest& r) {
@@ -273,7 +283,7 @@ std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& reque
   policies::KvCache cache(model_->config(), slots, max_len, param.device(), param.scalar_type());
   stats_.cache_slots = slots;
   stats_.cache_max_len = max_len;
-  GenerationRun run(*model_, cache, requests, decode_, hooks, stats_, weight_version_);
+  GenerationRun run(*model_, cache, requests, decode_, hooks, stats_, weight_version_, options_.decode);
   auto completions_by_group = run.run();
   std::vector<GroupResult> out(requests.size());
   for (size_t g = 0; g < requests.size(); ++g) {

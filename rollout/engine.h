@@ -19,7 +19,9 @@
 //     completions stays pinned until the last of them has forked.
 //  3. One batched decode step feeds the newest token of every active
 //     sequence ([B, 1], rows in slot order so that packed slots are attended
-//     in place); the sampler picks each row's next token.
+//     in place; or, with EngineOptions::decode, fixed-shape steps over slot
+//     buckets, replayed from CUDA graphs: rollout/decode_graph.h); the
+//     sampler picks each row's next token.
 //  4. Finished sequences (stop token, stop string, length) free their slot,
 //     which is refilled at once (step 2) before the next decode step.
 //
@@ -41,11 +43,20 @@ class CausalLM;
 
 namespace grpo::rollout {
 
+// How the engine runs a decode step (rollout/decode_graph.h).
+enum class DecodeMode {
+  kEager,       // CausalLM::forward over the active rows (shapes follow the batch and lengths)
+  kStatic,      // fixed shapes per slot bucket, run eagerly (the CPU twin of kCudaGraphs)
+  kCudaGraphs,  // fixed shapes per slot bucket, captured in CUDA graphs and replayed (CUDA models)
+};
+
 struct EngineOptions {
   // Most sequences decoded together (the decode batch). Default 64.
   int64_t max_slots = 64;
   // Tokens of KV cache (over all slots) one generate call may allocate; bounds memory.
   int64_t kv_budget_tokens = 65536;
+  // Eager by default: the CUDA graph path has not run on a GPU yet (docs/gpu.md).
+  DecodeMode decode = DecodeMode::kEager;
 };
 
 // Counters over the engine's life, for tests and metrics.
@@ -60,6 +71,7 @@ struct EngineStats {
   int64_t max_active = 0;         // largest decode batch seen
   int64_t cache_slots = 0;        // slots of the last cache allocated
   int64_t cache_max_len = 0;      // tokens per slot of the last cache
+  int64_t decode_graphs = 0;      // CUDA graphs captured (DecodeMode::kCudaGraphs: one per bucket and generate call)
 };
 
 class Engine {

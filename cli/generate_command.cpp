@@ -1,5 +1,5 @@
 // `grpo generate CHECKPOINT --prompt TEXT | --input prompts.jsonl [--n G]
-// [sampling flags]`: sample completions from a checkpoint with the rollout
+// [sampling flags] [--device cpu|cuda|cuda:N] [--dtype D]`: sample completions from a checkpoint with the rollout
 // engine and print one JSON line per completion.
 #include <CLI/CLI.hpp>
 
@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/torch_runtime.h"
 #include "policies/causal_lm.h"
+#include "policies/placement.h"
 #include "policies/tokenizer.h"
 #include "rollout/engine.h"
 
@@ -29,6 +31,8 @@ struct GenerateArgs {
   rollout::EngineOptions engine;
   bool no_eos_stop = false;
   int threads = 0;
+  std::string device = "cpu";
+  std::string dtype = "float32";
 };
 
 // Prompts from --prompt or the "prompt" field (or bare string) of each JSONL line.
@@ -50,7 +54,10 @@ std::vector<std::string> read_prompts(const GenerateArgs& a) {
 
 void run_generate(const GenerateArgs& a) {
   configure_torch_threads(a.threads);
-  auto model = policies::CausalLM::load(a.checkpoint);
+  policies::LoadOptions placement;
+  placement.device = device_from_config(a.device, "--device");
+  placement.dtype = policies::dtype_from_name(a.dtype);
+  auto model = policies::CausalLM::load(a.checkpoint, placement);
   auto tokenizer = policies::Tokenizer::load(a.tokenizer.empty() ? a.checkpoint : a.tokenizer);
   rollout::SamplingParams params = a.params;
   if (!a.no_eos_stop)
@@ -107,6 +114,8 @@ void add_generate_command(CLI::App& root) {
   cmd->add_option("--max-slots", a->engine.max_slots, "Sequences decoded together")->capture_default_str();
   cmd->add_option("--kv-budget", a->engine.kv_budget_tokens, "KV-cache tokens the engine may hold")->capture_default_str();
   cmd->add_option("--threads", a->threads, "LibTorch threads (0 = available cores)")->capture_default_str();
+  cmd->add_option("--device", a->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--dtype", a->dtype, "Weights' dtype")->capture_default_str()->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
   cmd->callback([a] {
     if (a->prompt.empty() && a->input.empty()) throw CLI::RequiredError("--prompt or --input");
     run_generate(*a);

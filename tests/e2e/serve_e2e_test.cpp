@@ -205,6 +205,17 @@ TEST_F(ServeE2ETest, OutputEqualsGrpoGenerateForTheSamePromptAndSeed) {
   EXPECT_EQ(sampled["texts"], generate_texts(model_args(), prompt, "--n 2 --seed 7 --temperature 1.0 --max-new-tokens 10"));
 }
 
+// --device and --dtype place the checkpoint as model.device / model.dtype do;
+// a device this machine lacks fails at startup naming the flag.
+TEST_F(ServeE2ETest, GrpoGeneratePlacesTheModelOnDeviceAndDtype) {
+  json bf16 = generate_texts(model_args(), "the", "--temperature 0 --max-new-tokens 6 --device cpu --dtype bfloat16");
+  EXPECT_EQ(bf16.size(), 1u);
+  auto r = run_command(grpo() + " generate " + model_args() + " --prompt the --device cuda:99");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cuda:99"), std::string::npos) << r.err;
+}
+
 TEST_F(ServeE2ETest, ApiKeyIsRequiredWhenSet) {
   // The key comes from the environment (GRPO_API_KEY), so it never shows in `ps`.
   ServeProcess keyed(model_args(), *assets_, "GRPO_API_KEY=s3cret");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gpu-check.sh [BUILD_DIR]: builds grpo-cpp against the CUDA LibTorch of a
 # python's torch, runs the tests with a CUDA device visible (the GPU tests skip
-# only where there is none), runs the GPU benchmarks, and writes what it found
+# only where there is none; the NCCL one below two GPUs), runs the GPU
+# benchmarks, and writes what it found
 # to $OUT (default BUILD_DIR/gpu-check), at most 8 files:
 #   summary.json   device, torch, build and test outcome, the figures
 #   tests.json     every test: suite, name, status (run/skipped), failures
@@ -37,6 +38,9 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRPO_C
   -DCMAKE_CUDA_COMPILER="$nvcc" -DGRPO_PYTHON="$python" > "$out/build.log" 2>&1 ||
   { tail -50 "$out/build.log"; fail "configure failed (build.log)"; }
 grep -q "CUDA paths ON" "$out/build.log" || fail "CMake did not enable the CUDA paths (build.log)"
+# NCCL data parallelism needs nccl.h (GrpoDependencies.cmake); recorded, not required.
+nccl=0
+grep -q "NCCL data parallel ON" "$out/build.log" && nccl=1
 
 targets="$tests"
 [ "${GPU_CHECK_BENCH:-1}" = 1 ] && targets="$targets gpu_figures"
@@ -93,7 +97,7 @@ for m in ours["models"]:
     m["hf_generate"] = h
     for d in m["decode"]:
         match = [x for x in h.get("decode", []) if x["batch"] == d["batch"] and x["new"] == d["new"]]
-        if match:
+        if match and "tok_per_s" in d:  # (a decode mode that could not run has an "error" instead)
             d["hf_tok_per_s"] = match[0]["tok_per_s"]
             d["ratio_ours_over_hf"] = d["tok_per_s"] / match[0]["tok_per_s"]
 json.dump(ours, open(dst, "w"), indent=1)
@@ -101,15 +105,16 @@ PY
   figures=$(cat "$out/figures.json")
 fi
 
-"$python" - "$out/summary.json" "$out/tests.json" "$build_s" "$tests_ok" "$figures" <<'PY'
+"$python" - "$out/summary.json" "$out/tests.json" "$build_s" "$tests_ok" "$figures" "$nccl" <<'PY'
 import json, subprocess, sys
 import torch
-dst, tests_path, build_s, tests_ok, figures = sys.argv[1:6]
+dst, tests_path, build_s, tests_ok, figures, nccl = sys.argv[1:7]
 tests = json.load(open(tests_path))
 count = lambda s: sum(1 for t in tests if t["status"] == s and not t["failures"])
 failed = [t["suite"] + "." + t["name"] for t in tests if t["failures"]]
 json.dump({"ok": tests_ok == "1" and not failed, "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
-           "cuda": torch.version.cuda, "build_seconds": int(build_s), "tests_passed": count("run"),
+           "cuda": torch.version.cuda, "gpus": torch.cuda.device_count(), "nccl_data_parallel": nccl == "1",
+           "build_seconds": int(build_s), "tests_passed": count("run"),
            "tests_skipped": [t["suite"] + "." + t["name"] for t in tests if t["status"] == "skipped"],
            "tests_failed": failed, "figures": json.loads(figures)}, open(dst, "w"), indent=1)
 PY

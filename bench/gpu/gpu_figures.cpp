@@ -10,13 +10,21 @@
 //                layout on the first run, so transformers loads the same one):
 //     decode     Engine::generate tok/s for one 16-token prompt, `batch`
 //                completions of exactly `new` tokens, temperature 1, no stop
-//                (as bench/rollout/rollout_bench.cpp).
+//                (as bench/rollout/rollout_bench.cpp), per decode `mode`:
+//                eager, and cuda_graphs on CUDA (static on a CPU), one after
+//                the other in this run (graph captures included: they happen
+//                in each generate call).
 //     train      one GRPO optimizer step (mu = 1, dapo, AdamW, fp32 masters
 //                when --dtype is bfloat16) on `rows` completions of 64 prompt
 //                + 448 completion tokens: tokens/s, model TFLOP/s = 6 x active
 //                parameters x tokens / s (attention's T^2 term and the
 //                recomputed lm_head of the chunked log-softmax left out), and
 //                MFU = model TFLOP/s / matmul TFLOP/s.
+//     moe_layer  (MoE models) one MoE layer's forward on `tokens` random
+//                hidden states, ms per call, with the routed experts run by
+//                the host loop and by the grouped GEMM (policies/moe_dispatch.h),
+//                alternated in one run; the engine's kAuto choice on this
+//                device and dtype is named.
 //   models: qwen2_0.5b (Qwen2.5-0.5B's shape: 24 layers, d 896, 14 heads, 2 KV
 //   heads, vocab 151936) and moe_small (deepseek_v3 preset base50m: MLA, 32
 //   routed experts). --quick: the tiny presets and small batches, for a
@@ -33,7 +41,10 @@
 
 #include "core/device.h"
 #include "learner/grpo_trainer.h"
+#include "core/torch_compat.h"
 #include "policies/causal_lm.h"
+#include "policies/model_layers.h"
+#include "policies/moe_dispatch.h"
 #include "policies/placement.h"
 #include "rollout/engine.h"
 
@@ -110,20 +121,25 @@ std::shared_ptr<policies::CausalLM> load_or_create(const BenchModel& m, const Op
   return policies::CausalLM::load(dir, load);
 }
 
-json decode(std::shared_ptr<policies::CausalLM> model, int64_t batch, int new_tokens) {
+json decode(std::shared_ptr<policies::CausalLM> model, int64_t batch, int new_tokens, rollout::DecodeMode mode) {
   rollout::GroupRequest r;
   for (int i = 0; i < 16; ++i) r.prompt_ids.push_back((i * 7919 + 13) % model->config().vocab_size);
   r.n = static_cast<int>(batch);
   r.params.temperature = 1.0;
   r.params.max_new_tokens = new_tokens;
-  rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + new_tokens)});
-  engine.generate({r});  // warm-up: allocator, kernels
+  const char* name = mode == rollout::DecodeMode::kEager ? "eager" : mode == rollout::DecodeMode::kStatic ? "static" : "cuda_graphs";
+  rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + new_tokens), mode});
+  try {
+    engine.generate({r});  // warm-up: allocator, kernels
+  } catch (const std::exception& e) {  // e.g. CUDA graphs of an MoE on the host loop
+    return {{"batch", batch}, {"new", new_tokens}, {"mode", name}, {"error", e.what()}};
+  }
   auto t0 = Clock::now();
   auto out = engine.generate({r});
   const double s = seconds_since(t0);
   int64_t generated = 0;
   for (const auto& c : out[0].completions) generated += static_cast<int64_t>(c.ids.size());
-  return {{"batch", batch}, {"new", new_tokens}, {"seconds", s}, {"tok_per_s", generated / s}};
+  return {{"batch", batch}, {"new", new_tokens}, {"mode", name}, {"seconds", s}, {"tok_per_s", generated / s}};
 }
 
 json train(std::shared_ptr<policies::CausalLM> model, int64_t rows, double matmul, const torch::Device& device) {
@@ -153,6 +169,42 @@ json train(std::shared_ptr<policies::CausalLM> model, int64_t rows, double matmu
   const double model_tflops = 6.0 * static_cast<double>(model->config().active_parameters_per_token()) * tokens / s / 1e12;
   return {{"rows", rows}, {"tokens_per_step", tokens}, {"seconds_per_step", s}, {"tokens_per_s", tokens / s},
           {"model_tflops", model_tflops}, {"mfu", model_tflops / matmul}};
+}
+
+// One MoE layer of `model` (the first), host loop vs grouped GEMM, ms per forward.
+json moe_layer(policies::CausalLM& model, int64_t tokens, const torch::Device& device, torch::ScalarType dtype) {
+  using policies::detail::MoeDispatch;
+  std::shared_ptr<policies::detail::MoEImpl> moe;
+  for (const auto& m : model.modules())
+    if (auto p = std::dynamic_pointer_cast<policies::detail::MoEImpl>(m); p && !moe) moe = p;
+  const auto& c = model.config();
+  model.eval();
+  torch::Tensor x = torch::randn({1, tokens, c.hidden_size}, torch::TensorOptions().device(device).dtype(dtype));
+  auto ms = [&](MoeDispatch d, int iters) {
+    moe->dispatch = d;
+    policies::detail::ForwardContext ctx;
+    sync(device);
+    auto t0 = Clock::now();
+    for (int i = 0; i < iters; ++i) moe->forward(x, ctx);
+    sync(device);
+    return seconds_since(t0) * 1e3 / iters;
+  };
+  const MoeDispatch chosen = policies::detail::resolve_moe_dispatch(
+      MoeDispatch::kAuto, device.is_cuda(), dtype, policies::detail::cuda_compute_major(device), c.hidden_size, c.moe_intermediate_size);
+  json r = {{"tokens", tokens}, {"auto", chosen == MoeDispatch::kGrouped ? "grouped" : "host_loop"}};
+  if (!GRPO_HAS_GROUPED_MM) return r;
+  ms(MoeDispatch::kHostLoop, 2);  // warm-up
+  ms(MoeDispatch::kGrouped, 2);
+  double loop = 0, grouped = 0;
+  for (int round = 0; round < 3; ++round) {  // alternated, so that clocks and load affect both alike
+    loop += ms(MoeDispatch::kHostLoop, 10);
+    grouped += ms(MoeDispatch::kGrouped, 10);
+  }
+  moe->dispatch = MoeDispatch::kAuto;
+  r["host_loop_ms"] = loop / 3;
+  r["grouped_ms"] = grouped / 3;
+  r["host_loop_over_grouped"] = loop / grouped;
+  return r;
 }
 
 Options parse(int argc, char** argv) {
@@ -190,7 +242,11 @@ int main(int argc, char** argv) {
       torch::NoGradGuard no_grad;
       for (auto [batch, new_tokens] : o.quick ? std::vector<std::pair<int64_t, int>>{{4, 8}}
                                               : std::vector<std::pair<int64_t, int>>{{64, 256}, {256, 256}})
-        r["decode"].push_back(decode(model, batch, new_tokens));
+        for (auto mode : {rollout::DecodeMode::kEager, device.is_cuda() ? rollout::DecodeMode::kCudaGraphs : rollout::DecodeMode::kStatic})
+          r["decode"].push_back(decode(model, batch, new_tokens, mode));
+      if (model->config().n_routed_experts > 0)
+        for (int64_t tokens : o.quick ? std::vector<int64_t>{4, 64} : std::vector<int64_t>{64, 256, 8192})
+          r["moe_layer"].push_back(moe_layer(*model, tokens, device, dtype));
       {
         torch::AutoGradMode grad(true);
         r["train"] = train(model, o.quick ? 2 : 32, matmul, device);

@@ -13,7 +13,8 @@
 //              kernel (bf16 on sm90/sm100); elsewhere _grouped_mm copies the
 //              offsets to the host, so kAuto picks it only there.
 //
-//   MoeDispatch d = resolve_moe_dispatch(MoeDispatch::kAuto, x.device(), x.scalar_type(), D, I);
+//   MoeDispatch d = resolve_moe_dispatch(MoeDispatch::kAuto, x.is_cuda(), x.scalar_type(),
+//                                        cuda_compute_major(x.device()), D, I);
 //   torch::Tensor routed = grouped_experts(x, weights, indices, expert_list);  // [N, D] fp32
 //
 // kGrouped stacks the experts' weights ([E, I, D] per projection) on every

@@ -59,6 +59,7 @@ int report_usage_error(const CLI::App& root, const CLI::ParseError& e) {
 
 int main(int argc, char** argv) {
   grpo::ensure_openmp_wait_policy(argc, argv);
+  grpo::keep_freed_memory_for_reuse();
   CLI::App app{"grpo: GRPO post-training of language models (DeepSeek-R1 style), in one binary.", "grpo"};
   app.require_subcommand(1);
   app.fallthrough();  // root options (--log-level) may follow the subcommand

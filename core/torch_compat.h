@@ -35,16 +35,22 @@ namespace grpo::compat {
 // "2.11.0" or "1.13.1".
 inline const char* torch_version() { return TORCH_VERSION; }
 
-// softmax(q·kᵀ·scale + mask)·v over the last two dims, no dropout, not causal.
-// A bool mask keeps the keys where it is true; a float mask is added to the
-// scores. 2.x: at::scaled_dot_product_attention (fused kernels). 1.13 has no
-// public SDPA with a scale, so the math form of the same formula runs there.
+// softmax(q·kᵀ·scale + mask)·v over the last two dims, no dropout; causal
+// (query i sees keys j <= i, for as many queries as keys; then no mask) when
+// asked, else as the mask says. A bool mask keeps the keys where it is true; a float mask is
+// added to the scores. 2.x: at::scaled_dot_product_attention (fused kernels,
+// with their backward). 1.13 has no public SDPA with a scale, so the math form
+// of the same formula runs there.
 inline at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                               const std::optional<at::Tensor>& mask, double scale) {
+                                               const std::optional<at::Tensor>& mask, double scale,
+                                               bool causal = false) {
 #if GRPO_TORCH_2
-  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, scale);
+  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal, scale);
 #else
   at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) * scale;
+  if (causal)
+    scores = scores.masked_fill(at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril().logical_not(),
+                                -std::numeric_limits<double>::infinity());
   if (mask && mask->defined()) {
     if (mask->scalar_type() == at::kBool)
       scores = scores.masked_fill(mask->logical_not(), -std::numeric_limits<double>::infinity());

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <string>
 
@@ -9,6 +10,10 @@
 
 #include "core/thread_pool.h"
 #include "core/torch_compat.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace grpo {
 
@@ -18,6 +23,13 @@ void ensure_openmp_wait_policy(int argc, char** argv) {
   setenv("GOMP_SPINCOUNT", "300000", 1);
   execv("/proc/self/exe", argv);
   // exec failed (no /proc): carry on with the default policy.
+}
+
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_MAX, 0);               // large blocks come from the heap, not from fresh mappings
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);  // and the freed top of the heap is kept, not trimmed
+#endif
 }
 
 int configure_torch_threads(int threads) {

@@ -1,5 +1,6 @@
 // torch_runtime.h: process-wide LibTorch settings a grpo process applies at
-// start: intra-op threads from the cores available, and bounded OpenMP spinning.
+// start: intra-op threads from the cores available, bounded OpenMP spinning,
+// and a heap that keeps freed tensor memory for reuse.
 #pragma once
 
 #include <string>
@@ -15,6 +16,14 @@ namespace grpo {
 // 1.9x slower). Call first thing in main. Returns normally when nothing had to
 // change.
 void ensure_openmp_wait_policy(int argc, char** argv);
+
+// Has glibc's malloc keep freed memory for reuse instead of handing it back to
+// the kernel. By default every block above the mmap threshold (dynamic, at most
+// 32 MB) is a fresh mapping, unmapped again on free, so each training step or
+// prefill page-faults and zeroes its large activations anew (~12% of a GRPO
+// step, perf; bench/learner/README.md). Call first thing in main, before large
+// allocations; the heap then stays at its peak. A no-op off glibc.
+void keep_freed_memory_for_reuse();
 
 // Sets LibTorch's intra-op thread count: `threads` > 0 as given, else the
 // cores available to this process. Returns the count in force.

@@ -84,6 +84,12 @@ detail::ForwardContext CausalLM::make_context(const torch::Tensor& positions, in
     ctx.allowed = causal.view({1, 1, T, T});
     if (mask.defined()) ctx.allowed = ctx.allowed.logical_and(ctx.token_mask.view({B, 1, 1, T}));
     else ctx.allowed = ctx.allowed.expand({B, 1, T, T});
+    // GQA runs SDPA: causal alone when no token is padding (its kernel skips the
+    // future blocks), else `allowed`. A query before a row's first token (left
+    // padding) sees no key; SDPA would give NaN there, so such rows see every
+    // key: a finite value no real position reads (masked_softmax made it uniform).
+    if (!config_.is_mla() && mask.defined() && !ctx.token_mask.all().item<bool>())
+      ctx.dense_mask = ctx.allowed.logical_or(ctx.allowed.any(-1, true).logical_not());
     return ctx;
   }
   ctx.cache = cache;

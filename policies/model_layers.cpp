@@ -213,11 +213,14 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
     torch::Tensor out = compat::scaled_dot_product_attention(q.reshape({B, KV, G * T, hd}), k, v, mask, scale_);
     return o_proj(out.view({B, H, T, hd}).transpose(1, 2).reshape({B, T, H * hd}));
   }
-  // Query head h uses kv head h / G (HF repeat_kv order).
-  torch::Tensor qg = q.view({B, KV, G, T, hd});
-  torch::Tensor scores = torch::matmul(qg, k.unsqueeze(2).transpose(-1, -2)) * scale_;  // [B,KV,G,T,Tk]
-  torch::Tensor p = masked_softmax(scores, ctx.allowed.unsqueeze(1)).to(x.scalar_type());
-  torch::Tensor out = torch::matmul(p, v.unsqueeze(2)).reshape({B, H, T, hd});
+  // No cache (training, scoring): fused SDPA and its fused backward, never the
+  // [B,H,T,T] probabilities in memory. Query head h uses kv head h / G (HF
+  // repeat_kv order), K/V repeated to the H heads as HF does.
+  torch::Tensor kh = k.unsqueeze(2).expand({B, KV, G, T, hd}).reshape({B, H, T, hd});
+  torch::Tensor vh = v.unsqueeze(2).expand({B, KV, G, T, hd}).reshape({B, H, T, hd});
+  std::optional<torch::Tensor> mask;
+  if (ctx.dense_mask.defined()) mask = ctx.dense_mask;
+  torch::Tensor out = compat::scaled_dot_product_attention(q, kh, vh, mask, scale_, /*causal=*/!mask.has_value());
   return o_proj(out.transpose(1, 2).reshape({B, T, H * hd}));
 }
 

@@ -29,6 +29,9 @@ struct ForwardContext {
   // GQA with a cache: SDPA mask [B,1,G·T,Tk] (or broadcastable) over the
   // grouped query rows; undefined when every key is visible (uniform decode).
   torch::Tensor grouped_mask;
+  // No cache: the SDPA mask [B,1,T,T] (`allowed`, with rows that see no key
+  // opened to all keys); undefined when no token is padding (plain causal).
+  torch::Tensor dense_mask;
   int64_t key_len = 0;          // Tk
   bool mla_absorbed = true;     // with a cache: absorbed MLA (else expand the latent)
   double balance_alpha = 0.0;   // > 0: accumulate the sequence-wise balance loss

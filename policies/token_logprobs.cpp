@@ -52,7 +52,9 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     torch::Tensor g_ent = grads[1].defined() ? grads[1].to(torch::kFloat) : torch::Tensor();
     const int64_t N = hidden.size(0);
     torch::Tensor d_hidden = torch::empty(hidden.sizes(), hidden.options().dtype(torch::kFloat));  // every row written
-    torch::Tensor d_weight = torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat));
+    // Written by the first chunk's product; zeros only when no row is scored.
+    torch::Tensor d_weight = N > 0 ? torch::empty(weight.sizes(), weight.options().dtype(torch::kFloat))
+                                   : torch::zeros(weight.sizes(), weight.options().dtype(torch::kFloat));
     torch::Tensor w32 = weight.to(torch::kFloat);
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
@@ -75,7 +77,9 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
       if (temperature != 1.0) dz.div_(temperature);
       torch::Tensor d_rows = d_hidden.narrow(0, s, n);  // contiguous rows: the product is written in place
       torch::mm_out(d_rows, dz, w32);
-      d_weight.add_(torch::mm(dz.t(), h.to(torch::kFloat)));
+      // Accumulated in place by the product itself: no [V,D] temporary per chunk.
+      if (s == 0) torch::mm_out(d_weight, dz.t(), h.to(torch::kFloat));
+      else d_weight.addmm_(dz.t(), h.to(torch::kFloat));
     }
     return {d_hidden.to(hidden.scalar_type()), d_weight.to(weight.scalar_type()), torch::Tensor(), torch::Tensor(),
             torch::Tensor(), torch::Tensor()};

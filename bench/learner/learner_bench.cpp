@@ -8,12 +8,15 @@
 //                            (each decoder layer recomputed in backward): compare its
 //                            tokens/s and peak RSS with BM_GrpoStep's
 //   presets: 0 = qwen2 small (~10M), 1 = qwen2 base50m (~50M), 2 = deepseek_v3 tiny MoE
+// cpu_time (per step) is the process's CPU time: on a shared machine tokens per CPU-second
+// (trl_compare.py) varies less with the load than tokens/s.
 // peak_rss_MB is the process's maximum so far: run one case per process
 // (--benchmark_filter, as bench/learner/trl_compare.py does) to read a step's own peak.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include "core/torch_runtime.h"
 #include "learner/grpo_trainer.h"
 
 namespace {
@@ -86,9 +89,18 @@ void grpo_step(benchmark::State& state, bool gradient_checkpointing) {
 
 void BM_GrpoStep(benchmark::State& state) { grpo_step(state, false); }
 void BM_GrpoStepCheckpointed(benchmark::State& state) { grpo_step(state, true); }
-BENCHMARK(BM_GrpoStep)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_GrpoStepCheckpointed)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+// cpu_time is the whole process's (all threads), as trl_train_step.py's process_time.
+BENCHMARK(BM_GrpoStep)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_GrpoStepCheckpointed)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// As `grpo` runs: freed tensor memory is kept for reuse (core/torch_runtime.h).
+int main(int argc, char** argv) {
+  grpo::keep_freed_memory_for_reuse();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

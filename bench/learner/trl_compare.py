@@ -14,6 +14,10 @@ For every round, in one invocation and alternating which of ours / TRL goes firs
   ckpt   learner_bench BM_GrpoStepCheckpointed/<preset> in its own process
          (learner.gradient_checkpointing: layers recomputed in backward)
   TRL    trl_train_step.py <preset> in its own process
+Tokens per CPU-second divide the same tokens by each process's own CPU time
+(all its threads: Google Benchmark's process CPU time, Python's process_time):
+on a machine shared with other work, wall-clock tokens/s of processes run one
+after another also measure how much of a core each got; CPU time much less so.
 Every child runs on the same cores with the same thread count and OpenMP
 settings: OMP_WAIT_POLICY=ACTIVE with GOMP_SPINCOUNT=300000 (what `grpo train`
 runs with) unless OMP_WAIT_POLICY is set, then the environment as given. On a
@@ -65,7 +69,8 @@ def main():
     print(f"preset {args.preset}; {args.threads} threads each (cores {cores}); OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} "
           f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
           flush=True)
-    print(f"{'round':>5} {'ours tok/s':>10} {'TRL tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'peak GF/s':>9} {'MFU %':>6} "
+    print(f"{'round':>5} {'ours tok/s':>10} {'TRL tok/s':>9} {'ratio':>6} {'ours tok/cpu-s':>14} {'TRL tok/cpu-s':>13} "
+          f"{'cpu ratio':>9} {'GFLOP/s':>8} {'peak GF/s':>9} {'MFU %':>6} "
           f"{'RSS MB':>7} {'ckpt tok/s':>10} {'ckpt RSS':>8} {'TRL RSS':>7} {'BTV MB':>7} {'load':>5}", flush=True)
     for r in range(args.rounds):
         peak = google_bench(taskset + [bench], "BM_Matmul_Fp32/1024", env)["GFLOP/s"]
@@ -86,7 +91,9 @@ def main():
         else:
             c, t, o = ckpt(), trl(), ours()
         tok, gflops = o["tokens/s"], o["model_GFLOP/s"]
-        print(f"{r:5d} {tok:10.1f} {t['tokens_per_s']:9.1f} {tok / t['tokens_per_s']:6.2f} {gflops:8.1f} {peak:9.1f} "
+        tok_cpu = tok * o["real_time"] / o["cpu_time"]  # the same tokens over the process's CPU time
+        print(f"{r:5d} {tok:10.1f} {t['tokens_per_s']:9.1f} {tok / t['tokens_per_s']:6.2f} {tok_cpu:14.1f} "
+              f"{t['tokens_per_cpu_s']:13.1f} {tok_cpu / t['tokens_per_cpu_s']:9.2f} {gflops:8.1f} {peak:9.1f} "
               f"{100 * gflops / peak:6.1f} {o['peak_rss_MB']:7.0f} {c['tokens/s']:10.1f} {c['peak_rss_MB']:8.0f} "
               f"{t['peak_rss_MB']:7.0f} {o['full_BTV_logsoftmax_MB']:7.0f} {os.getloadavg()[0]:5.1f}", flush=True)
 

@@ -7,7 +7,8 @@ computes the dapo loss, then backward, clip_grad_norm_ and AdamW.step, like
 the Trainer's training_step + optimizer step (PyTorch eager, fp32, CPU).
 
 usage: trl_train_step.py [small|base50m] [steps]
-Prints one JSON line: ms/step and tokens/s (mean over the steps after one
+Prints one JSON line: ms/step, tokens/s and tokens per CPU-second of the
+process (time.process_time, all threads; means over the steps after one
 warm-up step), threads, and the process's peak RSS. bench/learner/trl_compare.py
 runs it beside learner_bench.
 """
@@ -56,18 +57,20 @@ def main():
         "completion_ids": ids[:, PROMPT:], "completion_mask": torch.ones(ROWS, COMPLETION, dtype=torch.long),
         "advantages": torch.tensor([1.0, -1.0] * (ROWS // 2)), "num_items_in_batch": torch.tensor(float(ROWS * COMPLETION)),
     }
-    times = []
+    times, cpu_times = [], []
     for _ in range(steps + 1):  # the first is warm-up
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = GRPOTrainer._compute_loss(fake, model, inputs)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad()
         times.append(time.perf_counter() - t0)
-    step = sum(times[1:]) / steps
+        cpu_times.append(time.process_time() - c0)
+    step, cpu_step = sum(times[1:]) / steps, sum(cpu_times[1:]) / steps
     tokens = ROWS * (PROMPT + COMPLETION - 1)
-    print(json.dumps({"preset": name, "ms_per_step": step * 1e3, "tokens_per_s": tokens / step, "threads": torch.get_num_threads(),
+    print(json.dumps({"preset": name, "ms_per_step": step * 1e3, "tokens_per_s": tokens / step,
+                      "tokens_per_cpu_s": tokens / cpu_step, "threads": torch.get_num_threads(),
                       "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

@@ -42,5 +42,26 @@ TEST(TorchCompatTest, AttentionMatchesTheFormulaWithBoolAndFloatMasks) {
   EXPECT_TRUE(torch::allclose(got_float.to(torch::kDouble), expect_float, 1e-5, 1e-5));
 }
 
+// causal = true (what training attention runs) is the lower-triangle bool mask:
+// same values and the same gradients of q, k and v as the float64 formula.
+TEST(TorchCompatTest, CausalAttentionMatchesTheFormulaWithGradients) {
+  torch::manual_seed(1);
+  auto q = torch::randn({2, 3, 5, 8}).requires_grad_(), k = torch::randn({2, 3, 5, 8}).requires_grad_(),
+       v = torch::randn({2, 3, 5, 8}).requires_grad_();
+  auto w = torch::randn({2, 3, 5, 8});
+  const double scale = 0.4;
+  auto got = compat::scaled_dot_product_attention(q, k, v, std::nullopt, scale, /*causal=*/true);
+  auto grads = torch::autograd::grad({(got * w).sum()}, {q, k, v});
+
+  auto qd = q.detach().to(torch::kDouble).requires_grad_(), kd = k.detach().to(torch::kDouble).requires_grad_(),
+       vd = v.detach().to(torch::kDouble).requires_grad_();
+  auto keep = torch::ones({5, 5}, torch::kBool).tril();
+  auto expect = torch::matmul((torch::matmul(qd, kd.transpose(-2, -1)) * scale).masked_fill(keep.logical_not(), -INFINITY).softmax(-1), vd);
+  auto expect_grads = torch::autograd::grad({(expect * w.to(torch::kDouble)).sum()}, {qd, kd, vd});
+  EXPECT_TRUE(torch::allclose(got.detach().to(torch::kDouble), expect.detach(), 1e-5, 1e-5));
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_TRUE(torch::allclose(grads[i].to(torch::kDouble), expect_grads[i], 1e-4, 1e-5)) << "gradient of input " << i;
+}
+
 }  // namespace
 }  // namespace grpo

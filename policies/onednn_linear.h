@@ -4,10 +4,11 @@
 //
 // Why: ATen's linear is MKL's sgemm, and a decode step multiplies only B rows
 // by every weight; perf of a 50M-model decode showed a quarter of the sgemm
-// time in MKL re-packing weight panels (bench/rollout/README.md). oneDNN's
-// JIT GEMM on the same plain weights takes about half the time at decode
-// shapes on this machine (AVX2). Its "packed" weight format for these shapes
-// is the plain layout itself (ONEDNN_VERBOSE shows the reorder ab -> ab), so
+// time in MKL re-packing weight panels. oneDNN's JIT GEMM on the same plain
+// weights does a 50M model's decode-step products at 64 rows in 63 ms
+// instead of 93 (idle, 2 threads, bench/rollout/README.md); at 256 rows
+// it is level or slightly ahead. On this AVX2 CPU its "packed" weight format
+// for these shapes is the plain layout itself (ONEDNN_VERBOSE: reorder ab -> ab), so
 // a pre-packed copy (mkldnn::_reorder_linear_weight) would only double the
 // weights' memory.
 //

@@ -59,6 +59,7 @@ std::shared_ptr<CausalLM> CausalLM::clone_model() const {
   m->mla_absorbed_ = mla_absorbed_;
   m->seq_balance_alpha_ = seq_balance_alpha_;
   m->gradient_checkpointing_ = gradient_checkpointing_;
+  m->onednn_min_elements_ = onednn_min_elements_;
   m->train(is_training());
   return m;
 }
@@ -149,6 +150,7 @@ torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Ten
     }
   }
   detail::ForwardContext ctx = make_context(positions, T, cache, mask, slots);
+  ctx.onednn = onednn_for(cache);
   torch::Tensor x = model_->embed_tokens(tokens.to(dev));
   const bool checkpoint = gradient_checkpointing_ && !cache && at::GradMode::is_enabled();
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
@@ -170,14 +172,24 @@ torch::Tensor CausalLM::hidden_states(const torch::Tensor& tokens, const torch::
   return run_layers(tokens, positions, cache, attention_mask, slots);
 }
 
-torch::Tensor CausalLM::head(const torch::Tensor& h) {
-  torch::Tensor logits = lm_head_ ? lm_head_(h) : torch::matmul(h, model_->embed_tokens->weight.t());
+torch::Tensor CausalLM::head(const torch::Tensor& h, detail::OnednnLinear fast) {
+  torch::Tensor logits = fast.covers(lm_head_weight()) ? detail::onednn_linear(h, lm_head_weight(), {})
+                         : lm_head_ ? lm_head_(h)
+                                    : torch::matmul(h, model_->embed_tokens->weight.t());
   return logits.to(torch::kFloat);
+}
+
+detail::OnednnLinear CausalLM::onednn_for(const KvCache* cache) const {
+  if (onednn_min_elements_ < 0 || !cache || is_training() || torch::GradMode::is_enabled() || !detail::onednn_linear_available())
+    return {};
+  const torch::Tensor& w = model_->embed_tokens->weight;
+  if (!w.device().is_cpu() || w.scalar_type() != torch::kFloat) return {};
+  return {onednn_min_elements_};
 }
 
 torch::Tensor CausalLM::forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                                 const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
-  return head(run_layers(tokens, positions, cache, attention_mask, slots));
+  return head(run_layers(tokens, positions, cache, attention_mask, slots), onednn_for(cache));
 }
 
 torch::Tensor CausalLM::last_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
@@ -186,7 +198,7 @@ torch::Tensor CausalLM::last_logits(const torch::Tensor& tokens, const torch::Te
   const int64_t B = h.size(0), T = h.size(1);
   torch::Tensor last = attention_mask.defined() ? attention_mask.to(h.device(), torch::kLong).sum(1).sub(1).clamp_min(0)
                                                 : torch::full({B}, T - 1, torch::TensorOptions().dtype(torch::kLong).device(h.device()));
-  return head(h.gather(1, last.view({B, 1, 1}).expand({B, 1, h.size(2)})).squeeze(1));
+  return head(h.gather(1, last.view({B, 1, 1}).expand({B, 1, h.size(2)})).squeeze(1), onednn_for(cache));
 }
 
 // ---------------------------------------------------------------- MTP

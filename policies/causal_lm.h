@@ -169,10 +169,19 @@ class CausalLM : public torch::nn::Module {
   // expand the cached latent through kv_b_proj (the naive form; for tests).
   void set_mla_absorbed(bool absorbed) { mla_absorbed_ = absorbed; }
 
+  // Forwards with a KV cache on the CPU in fp32, in eval mode and without grad
+  // (the rollout engine's prefill and decode) multiply the linear weights of
+  // at least min_weight_elements elements through oneDNN, on the parameters
+  // themselves (detail::onednn_linear: faster at decode shapes, no copy);
+  // < 0 (the default): ATen's linear everywhere. No effect where this
+  // LibTorch lacks oneDNN's linear op.
+  void set_onednn_linear(int64_t min_weight_elements) { onednn_min_elements_ = min_weight_elements; }
+
  private:
   torch::Tensor run_layers(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                            const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
-  torch::Tensor head(const torch::Tensor& h);  // lm_head (or tied embeddings) → fp32 logits
+  torch::Tensor head(const torch::Tensor& h, detail::OnednnLinear fast);  // lm_head (or tied embeddings) → fp32 logits
+  detail::OnednnLinear onednn_for(const KvCache* cache) const;  // the oneDNN products this forward may use
   detail::ForwardContext make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
                                       const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
 
@@ -186,6 +195,7 @@ class CausalLM : public torch::nn::Module {
   double seq_balance_alpha_ = 0.0;
   bool gradient_checkpointing_ = false;
   torch::Tensor balance_loss_;
+  int64_t onednn_min_elements_ = -1;  // set_onednn_linear
 };
 
 // HF-style positions for a padded batch: cumsum(mask) - 1, clamped at 0.

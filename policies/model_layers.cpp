@@ -122,8 +122,8 @@ MLPImpl::MLPImpl(int64_t dim, int64_t inner, bool bias) {
   down_proj = register_module("down_proj", linear(inner, dim, bias));
 }
 
-torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
-  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+torch::Tensor MLPImpl::forward(const torch::Tensor& x, OnednnLinear fast) {
+  return linear(down_proj, torch::silu(linear(gate_proj, x, fast)) * linear(up_proj, x, fast), fast);
 }
 
 // ---------------------------------------------------------------- MLA
@@ -145,11 +145,12 @@ MLAImpl::MLAImpl(const ModelConfig& c, int64_t layer) : c_(c), layer_(layer), sc
 torch::Tensor MLAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads;
   const int64_t dn = c_.qk_nope_head_dim, dr = c_.qk_rope_head_dim, dv = c_.v_head_dim, r = c_.kv_lora_rank;
-  torch::Tensor q = c_.q_lora_rank > 0 ? q_b_proj(q_a_layernorm(q_a_proj(x))) : q_proj(x);
+  torch::Tensor q = c_.q_lora_rank > 0 ? linear(q_b_proj, q_a_layernorm(linear(q_a_proj, x, ctx.onednn)), ctx.onednn)
+                                        : linear(q_proj, x, ctx.onednn);
   q = q.view({B, T, H, dn + dr}).transpose(1, 2);  // [B,H,T,dq]
   torch::Tensor q_nope = q.narrow(-1, 0, dn);
   torch::Tensor q_pe = apply_rope(q.narrow(-1, dn, dr), ctx.cos.unsqueeze(1), ctx.sin.unsqueeze(1), c_.rope_interleave);
-  torch::Tensor kv_a = kv_a_proj_with_mqa(x);
+  torch::Tensor kv_a = linear(kv_a_proj_with_mqa, x, ctx.onednn);
   torch::Tensor c_kv = kv_a_layernorm(kv_a.narrow(-1, 0, r));                                  // [B,T,r]
   torch::Tensor k_pe = apply_rope(kv_a.narrow(-1, r, dr), ctx.cos, ctx.sin, c_.rope_interleave);  // [B,T,dr]
 
@@ -180,7 +181,7 @@ torch::Tensor MLAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
     torch::Tensor p = masked_softmax(torch::matmul(qf, k.transpose(-1, -2)) * scale_, ctx.allowed).to(x.scalar_type());
     out = torch::matmul(p, v);  // [B,H,T,dv]
   }
-  return o_proj(out.transpose(1, 2).reshape({B, T, H * dv}));
+  return linear(o_proj, out.transpose(1, 2).reshape({B, T, H * dv}), ctx.onednn);
 }
 
 // ---------------------------------------------------------------- GQA
@@ -197,9 +198,9 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, KV = c_.num_key_value_heads;
   const int64_t hd = c_.dense_head_dim(), G = H / KV;
   torch::Tensor cos = ctx.cos.unsqueeze(1), sin = ctx.sin.unsqueeze(1);
-  torch::Tensor q = apply_rope(q_proj(x).view({B, T, H, hd}).transpose(1, 2), cos, sin, false);   // [B,H,T,hd]
-  torch::Tensor k = apply_rope(k_proj(x).view({B, T, KV, hd}).transpose(1, 2), cos, sin, false);  // [B,KV,T,hd]
-  torch::Tensor v = v_proj(x).view({B, T, KV, hd}).transpose(1, 2);
+  torch::Tensor q = apply_rope(linear(q_proj, x, ctx.onednn).view({B, T, H, hd}).transpose(1, 2), cos, sin, false);   // [B,H,T,hd]
+  torch::Tensor k = apply_rope(linear(k_proj, x, ctx.onednn).view({B, T, KV, hd}).transpose(1, 2), cos, sin, false);  // [B,KV,T,hd]
+  torch::Tensor v = linear(v_proj, x, ctx.onednn).view({B, T, KV, hd}).transpose(1, 2);
   if (ctx.cache) {
     write_cache(ctx.cache->a(layer_), k, ctx, 1);
     write_cache(ctx.cache->b(layer_), v, ctx, 1);
@@ -211,7 +212,7 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
     std::optional<torch::Tensor> mask;
     if (ctx.grouped_mask.defined()) mask = ctx.grouped_mask;
     torch::Tensor out = compat::scaled_dot_product_attention(q.reshape({B, KV, G * T, hd}), k, v, mask, scale_);
-    return o_proj(out.view({B, H, T, hd}).transpose(1, 2).reshape({B, T, H * hd}));
+    return linear(o_proj, out.view({B, H, T, hd}).transpose(1, 2).reshape({B, T, H * hd}), ctx.onednn);
   }
   // No cache (training, scoring): fused SDPA and its fused backward, never the
   // [B,H,T,T] probabilities in memory. Query head h uses kv head h / G (HF
@@ -315,6 +316,7 @@ torch::Tensor MoEImpl::forward(const torch::Tensor& x_in, ForwardContext& ctx) {
     for (int64_t e = 0; e < E; ++e) {
       if (cnt[e] == 0) continue;
       torch::Tensor rows = token_of.narrow(0, offset, cnt[e]);
+      // ATen's linear: an expert's row count changes every step, and oneDNN creates a primitive per row count.
       parts.push_back(expert_list[e](x.index_select(0, rows)).to(torch::kFloat) * weight_of.narrow(0, offset, cnt[e]).unsqueeze(1));
       offset += cnt[e];
     }
@@ -322,7 +324,7 @@ torch::Tensor MoEImpl::forward(const torch::Tensor& x_in, ForwardContext& ctx) {
     out = torch::zeros({N, D}, x.options().dtype(torch::kFloat)).index_add(0, token_of, torch::cat(parts, 0));
   }
   torch::Tensor y = out.to(x.scalar_type());
-  if (shared_experts) y = y + shared_experts(x);
+  if (shared_experts) y = y + shared_experts->forward(x, ctx.onednn);
   return y.view(x_in.sizes());
 }
 
@@ -351,7 +353,7 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, ForwardContext& 
   torch::Tensor a = mla ? mla(h, ctx) : gqa(h, ctx);
   torch::Tensor y = x + a;
   torch::Tensor f = post_attention_layernorm(y);
-  return y + (moe ? moe(f, ctx) : dense(f));
+  return y + (moe ? moe(f, ctx) : dense->forward(f, ctx.onednn));
 }
 
 BackboneImpl::BackboneImpl(const ModelConfig& c, bool with_mtp) {

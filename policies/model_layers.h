@@ -12,6 +12,7 @@
 
 #include "policies/kv_cache.h"
 #include "policies/model_config.h"
+#include "policies/onednn_linear.h"
 
 namespace grpo::policies::detail {
 
@@ -39,6 +40,7 @@ struct ForwardContext {
   // false while a checkpointed block is recomputed in backward: its tokens were
   // already counted as expert load by the forward.
   bool record_expert_load = true;
+  OnednnLinear onednn;  // which linear products go through oneDNN (the engine's forwards; none by default)
 };
 
 // y = w · cast(x32 · rsqrt(mean(x32²) + eps))  (HF order: cast, then multiply)
@@ -64,7 +66,7 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
 class MLPImpl : public torch::nn::Module {
  public:
   MLPImpl(int64_t dim, int64_t inner, bool bias);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x, OnednnLinear fast = {});
   torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 };
 TORCH_MODULE(MLP);

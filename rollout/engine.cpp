@@ -279,6 +279,7 @@ std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& reque
                 std::to_string(max_len) + " tokens (prompt + max_new_tokens); raise rollout.kv_budget_tokens");
   torch::NoGradGuard no_grad;
   model_->eval();
+  model_->set_onednn_linear(options_.onednn_min_weight_elements);
   auto param = model_->parameters().front();
   policies::KvCache cache(model_->config(), slots, max_len, param.device(), param.scalar_type());
   stats_.cache_slots = slots;

@@ -57,6 +57,12 @@ struct EngineOptions {
   int64_t kv_budget_tokens = 65536;
   // Eager by default: the CUDA graph path has not run on a GPU yet (docs/gpu.md).
   DecodeMode decode = DecodeMode::kEager;
+  // Linear weights of at least this many elements multiply through oneDNN on
+  // the CPU in fp32 (CausalLM::set_onednn_linear: faster decode GEMMs, on the
+  // parameters themselves, no copy); < 0: ATen's linear everywhere. Smaller
+  // products gain nothing, and oneDNN creates a primitive per new row count
+  // (the tiny MoE preset ran slower with every weight through it).
+  int64_t onednn_min_weight_elements = 65536;
 };
 
 // Counters over the engine's life, for tests and metrics.

@@ -64,21 +64,26 @@ torch::Tensor draw(const torch::Tensor& weights, const torch::Tensor& uniforms) 
 }
 
 // draw() of exp(logp) without forming the [N, V] float64 weights: one row
-// at a time, the cumulative weights in float64 summed in the same order.
+// at a time into a buffer of V doubles, exp by ATen's vectorised kernel (the
+// device twin's exp on the CPU), the cumulative weights summed in the same
+// order as torch::cumsum.
 torch::Tensor draw_unfiltered(const torch::Tensor& logp, const std::vector<double>& uniforms) {
   const int64_t n = logp.size(0), v = logp.size(1);
   auto idx = torch::empty({n}, torch::kInt64);
   int64_t* out = idx.data_ptr<int64_t>();
   const float* lp = logp.data_ptr<float>();
   at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> cdf(static_cast<size_t>(v));
+    auto weights = torch::empty({v}, torch::kFloat64);
+    double* cdf = weights.data_ptr<double>();
     for (int64_t i = begin; i < end; ++i) {
-      const float* row = lp + i * v;
+      weights.copy_(logp[i]);
+      weights.exp_();
       double sum = 0;
-      for (int64_t j = 0; j < v; ++j) cdf[j] = sum += std::exp(static_cast<double>(row[j]));
+      for (int64_t j = 0; j < v; ++j) cdf[j] = sum += cdf[j];
       double target = uniforms[i] * sum;
-      int64_t k = std::upper_bound(cdf.begin(), cdf.end(), target) - cdf.begin();  // searchsorted(right=True)
+      int64_t k = std::upper_bound(cdf, cdf + v, target) - cdf;  // searchsorted(right=True)
       k = std::min(k, v - 1);
+      const float* row = lp + i * v;
       while (k > 0 && std::exp(static_cast<double>(row[k])) <= 0) --k;
       out[i] = k;
     }
@@ -107,11 +112,13 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSa
       any_filter = any_filter || filters(rows[i]);
     }
   }
-  // [N, V] float32 log-probs of the (temperature-scaled) full distribution, on the logits' device.
-  auto temp = torch::tensor(temps, torch::kFloat32).to(logits.device()).unsqueeze(1);
-  auto logp = torch::log_softmax(logits.to(torch::kFloat32) / temp, 1);
-  auto greedy = logp.argmax(1).cpu();
-  auto tokens = greedy.clone();
+  // [N, V] float32 log-probs of the (temperature-scaled) full distribution, on
+  // the logits' device. x / 1 == x exactly: no division when every row is at 1.
+  bool all_at_one = std::all_of(temps.begin(), temps.end(), [](double t) { return t == 1.0; });
+  auto logits32 = logits.to(torch::kFloat32);
+  auto logp = torch::log_softmax(all_at_one ? logits32 : logits32 / torch::tensor(temps, torch::kFloat32).to(logits.device()).unsqueeze(1), 1);
+  bool any_greedy = std::any_of(rows.begin(), rows.end(), [](const RowSampling& r) { return r.temperature <= 0; });
+  torch::Tensor tokens = any_greedy ? logp.argmax(1).cpu() : torch::zeros({n}, torch::kInt64);
   if (any_random) {
     auto uniforms = torch::tensor(us, torch::kFloat64);
     torch::Tensor sampled;

@@ -3,7 +3,7 @@
 transformers `generate` (KV cache), same checkpoint, batch, prompt and lengths.
 
 Usage: .venv/bin/python bench/rollout/hf_compare.py [--build build] [--model dense|moe]
-           [--checkpoint DIR] [--batch 64 256] [--new 256 512] [--rounds 1] [--threads N] [--no-hf]
+           [--checkpoint DIR] [--batch 64 256] [--new 256 512] [--rounds 1] [--threads N] [--no-hf] [--aten]
 
 The checkpoint is the one rollout_bench creates: --model dense (default) the
 ~50M dense qwen2 (preset base50m, HF Qwen2ForCausalLM), --model moe the tiny
@@ -12,7 +12,9 @@ the first run (GRPO_BENCH_SAVE_DIR) and both sides load it from there. For every
 invocation and alternating which goes first:
   peak   core_bench BM_Matmul_Fp32/1024 (this machine's matmul peak, measured
          in the same round because the machine is shared)
-  ours   rollout_bench BM_Engine_Decode/model:M/batch:B/new:N in its own process
+  ours   rollout_bench BM_Engine_Decode/model:M/batch:B/new:N/onednn:1 in its own process
+  aten   (--aten only) the same with onednn:0 (ATen's linear throughout: the
+         engine before oneDNN products), in its own process
   HF     this script with --hf-child in its own process (--no-hf: skipped, for
          the long runs where only our speed against the peak is wanted)
 Each side samples at temperature 1 with no filter, from one 16-token prompt
@@ -78,6 +80,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--no-hf", action="store_true", help="skip transformers (its columns print nan)")
+    ap.add_argument("--aten", action="store_true", help="also run our engine with ATen's linear throughout (column aten)")
     ap.add_argument("--hf-child", nargs=3, type=str, metavar=("CHECKPOINT", "BATCH", "NEW"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.hf_child:
@@ -96,13 +99,13 @@ def main():
     taskset = ["taskset", "-c", cores]
     env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
     if not os.path.exists(os.path.join(args.checkpoint, "config.json")):
-        google_bench([rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:1/new:256/",
+        google_bench([rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:1/new:256/onednn:1/",
                      dict(env, GRPO_BENCH_SAVE_DIR=args.checkpoint, GRPO_BENCH_NEW_TOKENS="2"))
     env["GRPO_BENCH_MODEL_DIR"] = args.checkpoint
 
     print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); load average at start "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
-    header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'HF tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} "
+    header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'aten':>9} {'HF tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} "
               f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'loaded':>7} {'growth':>6} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")
     print(header, flush=True)
     for batch in args.batch:
@@ -110,8 +113,11 @@ def main():
             for r in range(args.rounds):
                 peak = google_bench(taskset + [core_bench], "BM_Matmul_Fp32/1024", env)["GFLOP/s"]
 
-                def ours():
-                    return google_bench(taskset + [rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:{batch}/new:{new}/", env)
+                def ours(onednn=1):
+                    if onednn == 0 and not args.aten:
+                        return {"tok/s": float("nan")}
+                    return google_bench(taskset + [rollout_bench],
+                                        f"BM_Engine_Decode/model:{model_index}/batch:{batch}/new:{new}/onednn:{onednn}/", env)
 
                 def hf():
                     if args.no_hf:
@@ -121,11 +127,11 @@ def main():
                     return json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
 
                 if r % 2 == 0:
-                    o, h = ours(), hf()
+                    o, a, h = ours(), ours(onednn=0), hf()
                 else:
-                    h, o = hf(), ours()
+                    h, a, o = hf(), ours(onednn=0), ours()
                 tok, gflops = o["tok/s"], o["GFLOP/s"]
-                print(f"{batch:5d} {new:4d} {r:5d} {tok:10.1f} {h['tok_per_s']:9.1f} {tok / h['tok_per_s']:6.2f} {gflops:8.1f} "
+                print(f"{batch:5d} {new:4d} {r:5d} {tok:10.1f} {a['tok/s']:9.1f} {h['tok_per_s']:9.1f} {tok / h['tok_per_s']:6.2f} {gflops:8.1f} "
                       f"{peak:9.1f} {100 * gflops / peak:6.1f} {o['peak_rss_MB']:7.0f} {o['after_load_MB']:7.0f} {o['gen_growth_MB']:6.0f} {o['weights_MB']:7.0f} {o['kv_MB']:6.0f} "
                       f"{h['peak_rss_MB']:7.0f} {os.getloadavg()[0]:5.1f}", flush=True)
 

@@ -1,7 +1,10 @@
 // rollout_bench: generation speed of the rollout engine.
-//   BM_Engine_Decode/<model>/<batch>/<new>   tokens/s of Engine::generate: one
-//        prompt of 16 tokens, batch = G completions, `new` new tokens each (no
-//        stop). Counters: tok/s (generated tokens / wall time, prefill and
+//   BM_Engine_Decode/<model>/<batch>/<new>/<onednn>   tokens/s of Engine::generate:
+//        one prompt of 16 tokens, batch = G completions, `new` new tokens each (no
+//        stop); onednn 1 = the engine's default (large weights multiply through
+//        oneDNN, EngineOptions::onednn_min_weight_elements), 0 = ATen's linear
+//        throughout (the engine before; before/after in one run). Counters:
+//        tok/s (generated tokens / wall time, prefill and
 //        sampling included), GFLOP/s (2 x active parameters x generated tokens
 //        / time, attention ignored), weights_MB, kv_MB (cache the engine
 //        allocated = its KV budget), threads, and the memory of the process
@@ -19,7 +22,8 @@
 // model 0 = deepseek_v3 tiny (MoE), 1 = qwen2 base50m (~50M dense).
 // Compare GFLOP/s with core_bench BM_Matmul_Fp32 (this machine's peak);
 // hf_compare.py runs both and transformers side by side.
-// GRPO_BENCH_NEW_TOKENS overrides the new tokens (for a quick run).
+// GRPO_BENCH_NEW_TOKENS overrides the new tokens (for a quick run);
+// GRPO_BENCH_GLIBC_MALLOC=1 keeps glibc's default malloc tuning (see main).
 // GRPO_BENCH_SAVE_DIR=dir saves each created model's checkpoint there (hf_compare.py
 // reads it); GRPO_BENCH_MODEL_DIR=dir loads a model from that checkpoint instead of
 // creating it when the checkpoint's model_type is the model's (one dir, one model).
@@ -112,7 +116,11 @@ void BM_Engine_Decode(benchmark::State& state) {
   r.n = static_cast<int>(batch);
   r.params.temperature = 1.0;
   r.params.max_new_tokens = n;
-  grpo::rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + n)});
+  grpo::rollout::EngineOptions options;
+  options.max_slots = batch;
+  options.kv_budget_tokens = batch * (16 + n);
+  if (state.range(3) == 0) options.onednn_min_weight_elements = -1;
+  grpo::rollout::Engine engine(model, options);
   int64_t generated = 0;
   double after_load = proc_status_mb("VmRSS");
   double peak_before = peak_rss_mb();  // the reset below lowers getrusage's maximum too
@@ -156,8 +164,8 @@ void BM_NoCache_Decode(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Engine_Decode)
-    ->ArgNames({"model", "batch", "new"})
-    ->ArgsProduct({{0, 1}, {1, 16, 64, 256}, {64, 256, 512}})
+    ->ArgNames({"model", "batch", "new", "onednn"})
+    ->ArgsProduct({{0, 1}, {1, 16, 64, 256}, {64, 256, 512}, {1, 0}})
     ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 BENCHMARK(BM_NoCache_Decode)
     ->ArgNames({"model", "batch", "new"})
@@ -166,6 +174,11 @@ BENCHMARK(BM_NoCache_Decode)
 
 int main(int argc, char** argv) {
   grpo::ensure_openmp_wait_policy(argc, argv);
+  // A decode step allocates and frees the same large blocks every step ([B, V]
+  // logits and log-probs: 8 MB at batch 64, 33 MB at 256): kept in the heap
+  // for reuse as in every grpo process. GRPO_BENCH_GLIBC_MALLOC=1 keeps glibc's
+  // defaults (to measure the difference).
+  if (!std::getenv("GRPO_BENCH_GLIBC_MALLOC")) grpo::keep_freed_memory_for_reuse();
   grpo::configure_torch_threads();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

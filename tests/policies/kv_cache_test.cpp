@@ -12,9 +12,11 @@ namespace {
 
 double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
-void expect_decode_matches_full(const ModelConfig& config) {
+// Returns the logits of every decode step [B, T - P, V].
+torch::Tensor expect_decode_matches_full(const ModelConfig& config, bool onednn = false) {
   auto model = CausalLM::create(config, 11);
   model->eval();
+  model->set_onednn_linear(onednn ? 0 : -1);  // 0: the tiny test weights go through oneDNN too
   torch::NoGradGuard no_grad;
   torch::manual_seed(3);
   const int64_t B = 2, P = 5, T = 12;
@@ -25,18 +27,29 @@ void expect_decode_matches_full(const ModelConfig& config) {
   torch::Tensor pre = model->forward(tokens.narrow(1, 0, P), {}, &cache, {}, slots);
   EXPECT_LE(max_diff(pre, full.narrow(1, 0, P)), 1e-4);
   EXPECT_EQ(cache.length(3), P);
+  std::vector<torch::Tensor> steps;
   for (int64_t t = P; t < T; ++t) {
-    torch::Tensor step = model->forward(tokens.narrow(1, t, 1), {}, &cache, {}, slots);
-    EXPECT_LE(max_diff(step, full.narrow(1, t, 1)), 1e-4) << "step " << t;
+    steps.push_back(model->forward(tokens.narrow(1, t, 1), {}, &cache, {}, slots));
+    EXPECT_LE(max_diff(steps.back(), full.narrow(1, t, 1)), 1e-4) << "step " << t;
   }
   EXPECT_EQ(cache.length(1), T);
   EXPECT_EQ(cache.length(0), 0);
+  return torch::cat(steps, 1);
 }
 
 TEST(KvCache, MlaDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_deepseek()); }
 TEST(KvCache, MlaWithoutQLoraDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_deepseek(false)); }
 TEST(KvCache, GqaDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_qwen2()); }
 TEST(KvCache, LlamaDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_llama()); }
+TEST(KvCache, OnednnLinearDecodeEqualsFullForward) {
+  ASSERT_TRUE(detail::onednn_linear_available());
+  for (const ModelConfig& config : {testing::tiny_qwen2(), testing::tiny_deepseek()}) {
+    torch::Tensor aten = expect_decode_matches_full(config);
+    torch::Tensor onednn = expect_decode_matches_full(config, /*onednn=*/true);
+    // Another GEMM library rounds differently somewhere: proof that the decode took the oneDNN path.
+    EXPECT_FALSE(torch::equal(aten, onednn)) << config.model_type;
+  }
+}
 
 TEST(KvCache, AbsorbedMlaEqualsNaiveMla) {
   ModelConfig c = testing::tiny_deepseek();

@@ -44,21 +44,43 @@ torch::Tensor full_forward_last_logits(policies::CausalLM& model, const std::vec
   return model.forward(t, pos)[0][-1];
 }
 
+// Greedy completions of `engine` over `model` equal the argmax of the full
+// forward (no cache, ATen's linear) at every step.
+void expect_greedy_equals_argmax_of_full_forward(Engine& engine, policies::CausalLM& model, const std::string& arch) {
+  auto out = engine.generate({request(1, {5, 17, 42, 8}, 2, 0.0, 12), request(2, {9, 1}, 1, 0.0, 12)});
+  for (size_t g = 0; g < out.size(); ++g) {
+    std::vector<int64_t> seq = g == 0 ? std::vector<int64_t>{5, 17, 42, 8} : std::vector<int64_t>{9, 1};
+    const Completion& c = out[g].completions[0];
+    ASSERT_EQ(c.ids.size(), 12u) << arch;
+    for (int64_t id : c.ids) {
+      EXPECT_EQ(full_forward_last_logits(model, seq).argmax().item<int64_t>(), id) << arch << " at step " << seq.size();
+      seq.push_back(id);
+    }
+    EXPECT_EQ(out[g].completions[0].ids, out[g].completions.back().ids) << "greedy completions of a group must agree";
+  }
+}
+
 TEST(EngineTest, GreedyEqualsArgmaxOfFullForwardEachStep) {
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
     auto model = tiny_model(arch);
     Engine engine(model, {});
-    auto out = engine.generate({request(1, {5, 17, 42, 8}, 2, 0.0, 12), request(2, {9, 1}, 1, 0.0, 12)});
-    for (size_t g = 0; g < out.size(); ++g) {
-      std::vector<int64_t> seq = g == 0 ? std::vector<int64_t>{5, 17, 42, 8} : std::vector<int64_t>{9, 1};
-      const Completion& c = out[g].completions[0];
-      ASSERT_EQ(c.ids.size(), 12u) << arch;
-      for (int64_t id : c.ids) {
-        EXPECT_EQ(full_forward_last_logits(*model, seq).argmax().item<int64_t>(), id) << arch << " at step " << seq.size();
-        seq.push_back(id);
-      }
-      EXPECT_EQ(out[g].completions[0].ids, out[g].completions.back().ids) << "greedy completions of a group must agree";
-    }
+    expect_greedy_equals_argmax_of_full_forward(engine, *model, arch);
+  }
+}
+
+TEST(EngineTest, GreedyWithOnednnLinearEqualsArgmaxOfFullForwardEachStep) {
+  EngineOptions every_weight;
+  every_weight.onednn_min_weight_elements = 0;  // decode through oneDNN, the full forward through ATen
+  for (const std::string arch : {"qwen2", "deepseek_v3"}) {
+    auto model = tiny_model(arch);
+    Engine engine(model, every_weight);
+    expect_greedy_equals_argmax_of_full_forward(engine, *model, arch);
+    // Weights written in place (as weight sync and the optimizer do): the next
+    // generate follows them, nothing stale is kept.
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(5);
+    for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.05);
+    expect_greedy_equals_argmax_of_full_forward(engine, *model, arch + " after a weight change");
   }
 }
 
@@ -141,9 +163,8 @@ TEST(EngineTest, KvBudgetBoundsTheCache) {
   EXPECT_THROW(too_small.generate({request(1, {1, 2, 3, 4}, 1, 1.0, 16)}), Error);
 }
 
-TEST(EngineTest, LogprobsMatchLearnerRecomputation) {
-  auto model = tiny_model("deepseek_v3");
-  Engine engine(model, {});
+void expect_logprobs_match_learner(const std::shared_ptr<policies::CausalLM>& model, const EngineOptions& options) {
+  Engine engine(model, options);
   auto req = request(1, {11, 12, 13, 14, 15}, 3, 0.7, 10, 9);
   req.params.top_p = 0.9;
   req.params.top_k = 20;
@@ -159,6 +180,17 @@ TEST(EngineTest, LogprobsMatchLearnerRecomputation) {
     auto ours = torch::tensor(c.logprobs, torch::kFloat32);
     EXPECT_LE((lp - ours).abs().max().item<double>(), 1e-4);
   }
+}
+
+TEST(EngineTest, LogprobsMatchLearnerRecomputation) {
+  // The tiny presets' weights are below the default oneDNN threshold: ATen's linear throughout.
+  expect_logprobs_match_learner(tiny_model("deepseek_v3"), {});
+}
+
+TEST(EngineTest, LogprobsWithOnednnLinearMatchLearnerRecomputation) {
+  EngineOptions every_weight;
+  every_weight.onednn_min_weight_elements = 0;  // the engine's products through oneDNN, the learner's through ATen
+  for (const char* arch : {"qwen2", "deepseek_v3"}) expect_logprobs_match_learner(tiny_model(arch), every_weight);
 }
 
 TEST(EngineTest, StopStringsAndStopTokensEndCompletions) {

@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 debs=(
-  build-essential g++ cmake ninja-build ccache pkg-config git
+  build-essential g++ clang cmake ninja-build ccache pkg-config git
   libzmq3-dev cppzmq-dev nlohmann-json3-dev libsqlite3-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libgmp-dev
   libcpp-httplib-dev libprotobuf-dev protobuf-compiler libssl-dev

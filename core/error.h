@@ -25,7 +25,9 @@ class ConfigError : public Error {
 
  private:
   static std::string format(const std::string& file, const std::string& key, const std::string& msg) {
-    std::string out = file.empty() ? std::string("<recipe>") : file;
+    // A key spelt as a flag ("--device") came from the command line, not a recipe file.
+    const bool flag = key.rfind("--", 0) == 0;
+    std::string out = !file.empty() ? file : flag ? std::string("command line") : std::string("<recipe>");
     if (!key.empty()) out += ": " + key;
     return out + ": " + msg;
   }

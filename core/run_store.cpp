@@ -41,7 +41,7 @@ double now_seconds() {
 
 }  // namespace
 
-RunStore::RunStore(const std::string& path, Mode mode) : path_(path), mode_(mode) {
+RunStore::RunStore(const std::string& path, Mode mode) : path_(path) {
   int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

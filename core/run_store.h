@@ -114,7 +114,6 @@ class RunStore {
   void exec(const std::string& sql) const;
   void migrate();
   std::string path_;
-  Mode mode_;
   sqlite3* db_ = nullptr;
 };
 

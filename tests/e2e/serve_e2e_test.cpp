@@ -212,7 +212,7 @@ TEST_F(ServeE2ETest, GrpoGeneratePlacesTheModelOnDeviceAndDtype) {
   EXPECT_EQ(bf16.size(), 1u);
   auto r = run_command(grpo() + " generate " + model_args() + " --prompt the --device cuda:99");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("--device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("command line: --device"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cuda:99"), std::string::npos) << r.err;
 }
 

@@ -164,6 +164,26 @@ std::vector<TrainSequence> global_batch() {
   return batch;
 }
 
+// Rank 0 sends `sent`, then the stop; every other rank receives exactly `sent`, then the stop.
+void exchange_generation(DataParallel& dp, const std::vector<TrainSequence>& sent) {
+  if (dp.is_primary()) {
+    send_generation(dp, sent);
+    send_stop(dp);
+    return;
+  }
+  auto got = receive_generation(dp);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ((*got)[i].tokens, sent[i].tokens);
+    EXPECT_EQ((*got)[i].prompt_len, sent[i].prompt_len);
+    EXPECT_EQ((*got)[i].truncated, sent[i].truncated);
+    EXPECT_EQ((*got)[i].rollout_logprobs, sent[i].rollout_logprobs);
+    EXPECT_EQ((*got)[i].advantage, sent[i].advantage);
+  }
+  EXPECT_FALSE(receive_generation(dp));
+}
+
 LearnerConfig dp_config(const std::string& loss_type) {
   LearnerConfig c;
   c.loss_type = loss_type;
@@ -210,23 +230,8 @@ TEST(GenerationBroadcast, OtherRanksWaitForRankZeroBeyondTheCollectiveTimeout) {
   sent[1].truncated = true;
   sent[2].rollout_logprobs = {-0.5f, -1.25f, -2.0f, -0.125f};  // its 4 completion tokens
   run_ranks(2, [&](DataParallel& dp) {
-    if (dp.is_primary()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-      send_generation(dp, sent);
-      send_stop(dp);
-      return;
-    }
-    auto got = receive_generation(dp);
-    ASSERT_TRUE(got);
-    ASSERT_EQ(got->size(), sent.size());
-    for (size_t i = 0; i < sent.size(); ++i) {
-      EXPECT_EQ((*got)[i].tokens, sent[i].tokens);
-      EXPECT_EQ((*got)[i].prompt_len, sent[i].prompt_len);
-      EXPECT_EQ((*got)[i].truncated, sent[i].truncated);
-      EXPECT_EQ((*got)[i].rollout_logprobs, sent[i].rollout_logprobs);
-      EXPECT_EQ((*got)[i].advantage, sent[i].advantage);
-    }
-    EXPECT_FALSE(receive_generation(dp));
+    if (dp.is_primary()) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    exchange_generation(dp, sent);
   }, /*bucket_bytes=*/25 << 20, /*timeout_s=*/1.0);
 }
 
@@ -253,16 +258,7 @@ TEST(DataParallelCuda, NcclCollectivesOnTwoGpus) {
     torch::Tensor w = torch::full({4}, r + 7, torch::TensorOptions().device(dev));
     dp.broadcast_parameters({w});
     EXPECT_TRUE(torch::equal(w.cpu(), torch::full({4}, 7.0)));
-    if (dp.is_primary()) {
-      send_generation(dp, sent);
-      send_stop(dp);
-      return;
-    }
-    auto got = receive_generation(dp);
-    ASSERT_TRUE(got);
-    ASSERT_EQ(got->size(), sent.size());
-    for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ((*got)[i].tokens, sent[i].tokens);
-    EXPECT_FALSE(receive_generation(dp));
+    exchange_generation(dp, sent);
   }, /*bucket_bytes=*/16, /*timeout_s=*/120, /*cuda=*/true);
 }
 

@@ -16,6 +16,7 @@
 #include "policies/moe_dispatch.h"
 #include "policies/placement.h"
 #include "rollout/engine.h"
+#include "tests/rollout/same_completions.h"
 
 namespace grpo::rollout {
 namespace {
@@ -106,20 +107,6 @@ std::vector<GroupRequest> requests() {
           request(4, {2, 3}, 3, 0.7, 9)};
 }
 
-void expect_same(const std::vector<GroupResult>& a, const std::vector<GroupResult>& b, double logprob_tol, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t g = 0; g < a.size(); ++g) {
-    ASSERT_EQ(a[g].completions.size(), b[g].completions.size());
-    for (size_t j = 0; j < a[g].completions.size(); ++j) {
-      const Completion& x = a[g].completions[j];
-      const Completion& y = b[g].completions[j];
-      EXPECT_EQ(x.ids, y.ids) << what << ": group " << g << " completion " << j;
-      ASSERT_EQ(x.logprobs.size(), y.logprobs.size());
-      for (size_t t = 0; t < x.logprobs.size(); ++t) EXPECT_NEAR(x.logprobs[t], y.logprobs[t], logprob_tol) << what << " token " << t;
-    }
-  }
-}
-
 TEST(EngineStaticDecode, SameCompletionsAsTheEagerEngine) {
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
     auto model = tiny_model(arch);
@@ -129,7 +116,7 @@ TEST(EngineStaticDecode, SameCompletionsAsTheEagerEngine) {
     Engine a(model, eager), b(model, fixed);
     auto want = a.generate(requests());
     auto got = b.generate(requests());
-    expect_same(want, got, 1e-4, arch);
+    expect_same_completions(want, got, 1e-4, arch);
     EXPECT_EQ(b.stats().decode_graphs, 0);
     EXPECT_GT(b.stats().slot_refills, 0) << "the comparison must cover refilled slots";
   }
@@ -167,11 +154,11 @@ TEST(EngineCudaGraphs, SameCompletionsAsTheEagerEngineOnCuda) {
     const std::string what = arch + (dtype == torch::kFloat ? " fp32" : " bf16");
     // bf16: the fixed-shape step attends over the whole cache length, so its
     // reductions differ from eager's in rounding, which can flip a near tie.
-    if (dtype == torch::kFloat) expect_same(want, got, 1e-3, what);
+    if (dtype == torch::kFloat) expect_same_completions(want, got, 1e-3, what);
     EXPECT_GT(b.stats().decode_graphs, 1) << what;
     if (arch == "qwen2") {  // (the MoE's atomic index_add may round differently run to run)
       auto again = b.generate(requests());  // fresh cache, fresh graphs: the same draws
-      expect_same(got, again, 1e-5, what + " (repeat)");
+      expect_same_completions(got, again, 1e-5, what + " (repeat)");
     }
   }
 }

@@ -7,6 +7,7 @@
 
 #include "policies/causal_lm.h"
 #include "rollout/engine.h"
+#include "tests/rollout/same_completions.h"
 
 namespace grpo::rollout {
 namespace {
@@ -37,26 +38,12 @@ std::pair<std::vector<GroupResult>, std::vector<GroupResult>> cpu_and_cuda(const
   return {on_cpu.generate(requests), on_cuda.generate(requests)};
 }
 
-void expect_same(const std::vector<GroupResult>& a, const std::vector<GroupResult>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t g = 0; g < a.size(); ++g) {
-    ASSERT_EQ(a[g].completions.size(), b[g].completions.size());
-    for (size_t j = 0; j < a[g].completions.size(); ++j) {
-      const Completion& x = a[g].completions[j];
-      const Completion& y = b[g].completions[j];
-      EXPECT_EQ(x.ids, y.ids) << what << ": group " << g << " completion " << j;
-      ASSERT_EQ(x.logprobs.size(), y.logprobs.size());
-      for (size_t t = 0; t < x.logprobs.size(); ++t) EXPECT_NEAR(x.logprobs[t], y.logprobs[t], 1e-3) << what << " token " << t;
-    }
-  }
-}
-
 TEST(EngineCudaTest, GreedyDecodeOnCudaEqualsCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << kNoCuda;
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
     auto [cpu, cuda] = cpu_and_cuda(arch, {request(1, {5, 17, 42, 8}, 2, 0.0, 0, 1.0), request(2, {9, 1}, 3, 0.0, 0, 1.0),
                                            request(3, {4, 4, 4, 4, 4, 4, 4}, 1, 0.0, 0, 1.0)});
-    expect_same(cpu, cuda, arch + " greedy");
+    expect_same_completions(cpu, cuda, 1e-3, arch + " greedy");
   }
 }
 
@@ -64,7 +51,7 @@ TEST(EngineCudaTest, SeededFilteredSamplingOnCudaEqualsCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << kNoCuda;
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
     auto [cpu, cuda] = cpu_and_cuda(arch, {request(1, {5, 17, 42, 8}, 4, 1.0, 0, 1.0), request(2, {9, 1}, 4, 0.8, 20, 0.9)});
-    expect_same(cpu, cuda, arch + " sampled");
+    expect_same_completions(cpu, cuda, 1e-3, arch + " sampled");
   }
 }
 

@@ -1,5 +1,5 @@
 // `grpo generate CHECKPOINT --prompt TEXT | --input prompts.jsonl [--n G]
-// [sampling flags] [--device cpu|cuda|cuda:N] [--dtype D]`: sample completions from a checkpoint with the rollout
+// [sampling flags] [--device cpu|cuda|cuda:N] [--dtype D] [--decode M]`: sample completions from a checkpoint with the rollout
 // engine and print one JSON line per completion.
 #include <CLI/CLI.hpp>
 
@@ -16,6 +16,7 @@
 #include "policies/placement.h"
 #include "policies/tokenizer.h"
 #include "rollout/engine.h"
+#include "rollout/from_config.h"
 
 namespace grpo::cli {
 
@@ -33,6 +34,7 @@ struct GenerateArgs {
   int threads = 0;
   std::string device = "cpu";
   std::string dtype = "float32";
+  std::string decode = "eager";
 };
 
 // Prompts from --prompt or the "prompt" field (or bare string) of each JSONL line.
@@ -79,7 +81,9 @@ void run_generate(const GenerateArgs& a) {
     if (r.prompt_ids.empty()) throw Error("prompt " + std::to_string(i) + " encodes to no tokens");
     requests.push_back(std::move(r));
   }
-  rollout::Engine engine(model, a.engine, decode);
+  rollout::EngineOptions engine_options = a.engine;
+  engine_options.decode = rollout::decode_mode_from_name(a.decode);
+  rollout::Engine engine(model, engine_options, decode);
   for (const rollout::GroupResult& g : engine.generate(requests)) {
     for (size_t j = 0; j < g.completions.size(); ++j) {
       const auto& c = g.completions[j];
@@ -116,6 +120,9 @@ void add_generate_command(CLI::App& root) {
   cmd->add_option("--threads", a->threads, "LibTorch threads (0 = available cores)")->capture_default_str();
   cmd->add_option("--device", a->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "Weights' dtype")->capture_default_str()->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+  cmd->add_option("--decode", a->decode, "Decode step: eager, static (fixed shapes) or cuda_graphs (CUDA device)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"eager", "static", "cuda_graphs"}));
   cmd->callback([a] {
     if (a->prompt.empty() && a->input.empty()) throw CLI::RequiredError("--prompt or --input");
     run_generate(*a);

@@ -1,5 +1,7 @@
 // `grpo rollout-worker --connect tcp://HOST:PORT`: serve generation for an
-// orchestrator (`grpo train`) over ZeroMQ; see rollout/worker.h.
+// orchestrator (`grpo train`) over ZeroMQ; see rollout/worker.h. The model's
+// device, dtype and decode mode come from the orchestrator (rollout.device,
+// rollout.dtype, rollout.decode).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -30,6 +32,7 @@ void add_rollout_worker_command(CLI::App& root) {
   cmd->add_option("--keygen", args->keygen, "Write a new CURVE key pair to this file and exit");
   cmd->add_option("--threads", args->threads, "LibTorch threads (0 = available cores)")->capture_default_str();
   cmd->add_flag("--test-hold-requests", args->worker.hold_requests, "Tests only: accept requests but never answer")->group("");
+  cmd->add_option("--test-host", args->worker.host, "Tests only: the machine name told to the orchestrator")->group("");
   cmd->callback([args] {
     if (!args->keygen.empty()) {
       rollout::CurveKeyPair keys = rollout::generate_curve_keypair();

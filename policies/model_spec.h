@@ -19,7 +19,7 @@ struct ModelSpec {
     v.field("path", path, "Hugging Face checkpoint directory (config.json + safetensors) the policy starts from.");
     v.field("init_arch", init_arch, "When `path` is empty: architecture of a randomly initialised policy (deepseek_v3, qwen2, llama).");
     v.field("init_preset", init_preset, "Size preset of a randomly initialised policy (tiny, small, ...).");
-    v.field("device", device, "Device of the policy, its reference copy, the in-process rollout engine and the learner: cpu, cuda (= cuda:0) or cuda:N; checked at startup (docs/gpu.md). Rollout worker processes (rollout.workers > 0) still run on the CPU.");
+    v.field("device", device, "Device of the policy, its reference copy, the in-process rollout engine and the learner: cpu, cuda (= cuda:0) or cuda:N; checked at startup (docs/gpu.md). Rollout worker processes (rollout.workers > 0) follow rollout.device, which defaults to this.");
     v.choice("dtype", dtype, {"float32", "bfloat16", "float16"}, "Compute dtype of the weights. Training in bfloat16 keeps float32 master weights and AdamW moments in the optimizer, sums micro-batch gradients in float32 and computes the log-softmax and loss in float32; float16 is for inference (eval): training refuses it (it would need loss scaling).");
     v.check(!path.empty() || !init_arch.empty(), "path", "set model.path to a checkpoint directory or model.init_arch to initialise one");
     v.check(device == "cpu" || device.rfind("cuda", 0) == 0, "device", "must be cpu, cuda or cuda:N");

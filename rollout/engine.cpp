@@ -54,11 +54,10 @@ class GenerationRun {
  public:
   GenerationRun(policies::CausalLM& model, policies::KvCache& cache, const std::vector<GroupRequest>& requests,
                 const DecodeFn& decode, const GenerateHooks& hooks, EngineStats& stats, int64_t weight_version,
-                DecodeMode mode)
+                StaticDecoder* static_decoder)
       : model_(model), cache_(cache), decode_(decode), on_progress_(hooks.on_progress), stats_(stats),
-        on_group_done_(hooks.on_group_done), weight_version_(weight_version) {
+        on_group_done_(hooks.on_group_done), weight_version_(weight_version), static_decoder_(static_decoder) {
     device_ = model_.parameters().front().device();
-    if (mode != DecodeMode::kEager) static_decoder_ = std::make_unique<StaticDecoder>(model_, cache_, mode == DecodeMode::kCudaGraphs);
     groups_.resize(requests.size());
     for (size_t g = 0; g < requests.size(); ++g) {
       groups_[g].request = &requests[g];
@@ -75,7 +74,6 @@ class GenerationRun {
       decode_step();
       fill_free_slots();
     }
-    if (static_decoder_) stats_.decode_graphs += static_decoder_->graphs_captured();
     std::vector<std::vector<Completion>> out;
     for (GroupState& g : groups_) out.push_back(std::move(g.completions));
     return out;
@@ -246,7 +244,7 @@ class GenerationRun {
   std::set<int64_t> free_slots_;
   std::vector<bool> used_;
   std::vector<std::unique_ptr<Sequence>> active_;
-  std::unique_ptr<StaticDecoder> static_decoder_;  // null: eager decode (EngineOptions::decode)
+  StaticDecoder* static_decoder_;  // null: eager decode (EngineOptions::decode)
 };
 
 void validate_request(const GroupRequest& r) {
@@ -262,6 +260,13 @@ Engine::Engine(std::shared_ptr<policies::CausalLM> model, EngineOptions options,
   if (!model_) throw Error("Engine: no model");
   if (options_.max_slots < 1) throw Error("Engine: max_slots must be >= 1, got " + std::to_string(options_.max_slots));
 }
+
+// The KV cache and, in the static modes, its decoder (and CUDA graphs), kept
+// for the next generate call.
+struct Engine::DecodeState {
+  std::unique_ptr<policies::KvCache> cache;
+  std::unique_ptr<StaticDecoder> decoder;  // null: eager
+};
 
 Engine::~Engine() = default;
 
@@ -281,11 +286,32 @@ std::vector<GroupResult> Engine::generate(const std::vector<GroupRequest>& reque
   model_->eval();
   model_->set_onednn_linear(options_.onednn_min_weight_elements);
   auto param = model_->parameters().front();
-  policies::KvCache cache(model_->config(), slots, max_len, param.device(), param.scalar_type());
+  // Static modes keep the previous call's cache, and so its decoder and CUDA
+  // graphs, when it has the same slots and room for this call's lengths (the
+  // graphs read the weights in place, so versions copied in meanwhile are
+  // seen); a longer request allocates anew. Eager decode allocates per call.
+  const policies::KvCache* kept = kept_ ? kept_->cache.get() : nullptr;
+  bool reuse = options_.decode != DecodeMode::kEager && kept && kept->max_slots() == slots && kept->max_len() >= max_len &&
+               kept_->cache->a(0).device() == param.device() && kept_->cache->a(0).scalar_type() == param.scalar_type();
+  if (reuse) {
+    kept_->cache->reset_all();
+    stats_.cache_reuses++;
+  } else {
+    kept_.reset();  // the old graphs hold the old cache: free both before allocating
+    kept_ = std::make_unique<DecodeState>();
+    kept_->cache = std::make_unique<policies::KvCache>(model_->config(), slots, max_len, param.device(), param.scalar_type());
+    if (options_.decode != DecodeMode::kEager)
+      kept_->decoder = std::make_unique<StaticDecoder>(*model_, *kept_->cache, options_.decode == DecodeMode::kCudaGraphs);
+  }
+  std::unique_ptr<DecodeState> eager_state;  // eager: this call's cache only
+  if (options_.decode == DecodeMode::kEager) eager_state = std::move(kept_);
+  DecodeState& state = eager_state ? *eager_state : *kept_;
   stats_.cache_slots = slots;
-  stats_.cache_max_len = max_len;
-  GenerationRun run(*model_, cache, requests, decode_, hooks, stats_, weight_version_, options_.decode);
+  stats_.cache_max_len = state.cache->max_len();
+  int64_t graphs_before = state.decoder ? state.decoder->graphs_captured() : 0;
+  GenerationRun run(*model_, *state.cache, requests, decode_, hooks, stats_, weight_version_, state.decoder.get());
   auto completions_by_group = run.run();
+  if (state.decoder) stats_.decode_graphs += state.decoder->graphs_captured() - graphs_before;
   std::vector<GroupResult> out(requests.size());
   for (size_t g = 0; g < requests.size(); ++g) {
     out[g].id = requests[g].id;

@@ -27,7 +27,10 @@
 //
 // The model is borrowed (shared_ptr because LibTorch modules are held that
 // way); weights may change between generate calls (set_weight_version tells
-// which). Not thread-safe: one generate at a time.
+// which) by copies into the parameters (apply_weights): in the static modes
+// the cache, its decoder and CUDA graphs are kept for the next call with the
+// same slot count and no longer sequences, and the graphs read the
+// parameters' storage in place. Not thread-safe: one generate at a time.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +80,8 @@ struct EngineStats {
   int64_t max_active = 0;         // largest decode batch seen
   int64_t cache_slots = 0;        // slots of the last cache allocated
   int64_t cache_max_len = 0;      // tokens per slot of the last cache
-  int64_t decode_graphs = 0;      // CUDA graphs captured (DecodeMode::kCudaGraphs: one per bucket and generate call)
+  int64_t decode_graphs = 0;      // CUDA graphs captured (DecodeMode::kCudaGraphs: one per bucket, kept across calls with the cache)
+  int64_t cache_reuses = 0;       // generate calls that reused the previous call's cache and decoder (static modes)
 };
 
 class Engine {
@@ -105,6 +109,8 @@ class Engine {
   DecodeFn decode_;
   int64_t weight_version_ = -1;
   EngineStats stats_;
+  struct DecodeState;
+  std::unique_ptr<DecodeState> kept_;  // static modes: the last call's cache and decoder
 };
 
 }  // namespace grpo::rollout

@@ -2,13 +2,16 @@
 // rollout workers, on top of core/wire_message.h. Names of the message types
 // and the JSON form of group requests and results live here, once.
 //
-//   worker -> pool: hello {worker, pid, credits}          first message
+//   worker -> pool: hello {worker, pid, credits, host}    first message
 //                   heartbeat {version, queued}           every heartbeat interval
 //                   weights_applied {version}             a complete version is in use
+//                   weights_unstaged {version, reason}    cannot read the shared buffer: send chunks instead
 //                   result {request_id, weight_version, completions}
-//   pool -> worker: setup {model_config, max_slots, kv_budget_tokens} + [tokenizer.json bytes]
+//   pool -> worker: setup {model_config, max_slots, kv_budget_tokens, device, dtype, decode} + [tokenizer.json bytes]
 //                   weights_begin {version, tensors: [meta], chunks}
 //                   weights_chunk {version, index, pieces: [{tensor, offset}]} + one frame per piece
+//                   weights_staged {version, segment, bytes, tensors: [meta + offset], cuda, ipc_offset,
+//                                   device_index} + [CUDA IPC handle]   (rollout/weight_staging.h)
 //                   generate {request_id, min_version, request}
 //                   shutdown {}
 //
@@ -27,10 +30,12 @@ namespace grpo::rollout::msg {
 inline constexpr const char* kHello = "hello";
 inline constexpr const char* kHeartbeat = "heartbeat";
 inline constexpr const char* kWeightsApplied = "weights_applied";
+inline constexpr const char* kWeightsUnstaged = "weights_unstaged";
 inline constexpr const char* kResult = "result";
 inline constexpr const char* kSetup = "setup";
 inline constexpr const char* kWeightsBegin = "weights_begin";
 inline constexpr const char* kWeightsChunk = "weights_chunk";
+inline constexpr const char* kWeightsStaged = "weights_staged";
 inline constexpr const char* kGenerate = "generate";
 inline constexpr const char* kShutdown = "shutdown";
 

@@ -28,6 +28,11 @@ struct RolloutConfig {
   std::string curve_server_key_file;
   std::vector<std::string> curve_authorized_keys;
   std::string weight_wire_dtype = "model";
+  std::string weight_sync = "zmq";
+  // --- where worker processes generate ("model": as model.device / model.dtype)
+  std::string device = "model";
+  std::string dtype = "model";
+  std::string decode = "eager";
   // --- how generation, scoring and learning overlap (`grpo train`)
   std::string mode = "sync";
   int max_staleness = 1;
@@ -35,6 +40,10 @@ struct RolloutConfig {
   // --- DAPO dynamic sampling (`grpo train`)
   bool dynamic_sampling = false;
   int max_generation_rounds = 3;
+
+  // The device / dtype worker processes use, given the model's ("model" resolved).
+  std::string device_for(const std::string& model_device) const { return device == "model" ? model_device : device; }
+  std::string dtype_for(const std::string& model_dtype) const { return dtype == "model" ? model_dtype : dtype; }
 
   template <class V> void fields(V& v) {
     v.field("num_generations", num_generations, "Completions per prompt: the group size G of GRPO (TRL default 8).");
@@ -53,6 +62,10 @@ struct RolloutConfig {
     v.field("curve_server_key_file", curve_server_key_file, "CURVE key file of the orchestrator (public= / secret= lines; `grpo rollout-worker --keygen FILE`).");
     v.field("curve_authorized_keys", curve_authorized_keys, "Public keys (Z85) of workers let in; empty = any worker knowing the server key.");
     v.choice("weight_wire_dtype", weight_wire_dtype, {"model", "bf16"}, "Dtype of the weights published to worker processes (workers >= 1) after each update. model: as the learner holds them. bf16: floating-point parameters sent as bf16 (half of fp32's bytes); workers convert them back to their own dtype, so they sample from the bf16-rounded weights.");
+    v.choice("weight_sync", weight_sync, {"zmq", "shared"}, "How worker processes receive each weights version. zmq: checksummed chunks over the ZeroMQ socket (any machine). shared: workers on the learner's machine read it from one shared staging buffer (POSIX shared memory for a CPU policy, CUDA IPC device memory for a CUDA one) after a version message over ZeroMQ; workers on other machines, or that cannot open the buffer, still get chunks (docs/gpu.md).");
+    v.field("device", device, "Device of the rollout worker processes (workers >= 1): model (= model.device), cpu, cuda (= cuda:0) or cuda:N; checked at startup. With workers = 0 generation runs on the policy itself, on model.device.");
+    v.choice("dtype", dtype, {"model", "float32", "bfloat16", "float16"}, "Dtype of the rollout worker processes' weights: model (= model.dtype), float32, bfloat16 or float16. Workers convert each received version to it.");
+    v.choice("decode", decode, {"eager", "static", "cuda_graphs"}, "Decode step of the rollout engine (workers and in-process): eager (shapes follow the batch), static (fixed shapes per slot bucket, run eagerly; the CPU twin of cuda_graphs) or cuda_graphs (the static steps captured in CUDA graphs and replayed; needs a CUDA rollout device). docs/gpu.md.");
     v.choice("mode", mode, {"sync", "async"}, "sync: each batch is generated with the newest weights (on-policy). async: the next batches are generated while the learner updates, with weights at most max_staleness versions old (needs learner.is_correction).");
     v.field("max_staleness", max_staleness, "async: how many versions behind the learner a sample may be; batches run this many steps ahead, and older groups are dropped and counted. 0 = no look-ahead.");
     v.field("overlap_rewards", overlap_rewards, "Score each group the moment its generation ends, while other groups still generate (same scores as scoring the batch at the end).");
@@ -64,6 +77,7 @@ struct RolloutConfig {
     v.check(top_p > 0 && top_p <= 1, "top_p", "must be in (0, 1]");
     v.check(top_k >= 0, "top_k", "must be >= 0 (0 = off)");
     v.check(min_p >= 0 && min_p < 1, "min_p", "must be in [0, 1)");
+    v.check(device == "model" || device == "cpu" || device.rfind("cuda", 0) == 0, "device", "must be model, cpu, cuda or cuda:N");
     v.check(workers >= 0, "workers", "must be >= 0 (0 = generate in the trainer process)");
     v.check(max_staleness >= 0, "max_staleness", "must be >= 0");
     v.check(max_generation_rounds >= 0, "max_generation_rounds", "must be >= 0 (0 = drop without refilling)");

@@ -9,13 +9,17 @@
 #include <optional>
 #include <thread>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "policies/causal_lm.h"
+#include "policies/placement.h"
 #include "policies/tokenizer.h"
 #include "rollout/engine.h"
+#include "rollout/from_config.h"
 #include "rollout/internal/zmq_io.h"
 #include "rollout/messages.h"
+#include "rollout/weight_staging.h"
 #include "rollout/weight_sync.h"
 
 namespace grpo::rollout {
@@ -27,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 struct Setup {
   std::string model_config_json;
   std::string tokenizer_json;
+  std::string device = "cpu";
+  std::string dtype = "float32";
   EngineOptions engine;
 };
 
@@ -36,10 +42,10 @@ struct QueuedRequest {
   GroupRequest request;
 };
 
-std::string default_name() {
+std::string host_name() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  return std::string(host) + "-" + std::to_string(getpid());
+  return host;
 }
 
 }  // namespace
@@ -105,6 +111,8 @@ class Generator {
     try {
       auto config = policies::ModelConfig::from_json(setup.model_config_json, "setup message");
       model_ = policies::CausalLM::create(config);
+      policies::place_model(*model_, device_from_config(setup.device, "rollout.device"), policies::dtype_from_name(setup.dtype));
+      model_->eval();
       DecodeFn decode;
       if (!setup.tokenizer_json.empty()) {
         tokenizer_ = std::make_unique<policies::Tokenizer>(policies::Tokenizer::from_json_text(setup.tokenizer_json, "setup message"));
@@ -113,7 +121,8 @@ class Generator {
         };
       }
       engine_ = std::make_unique<Engine>(model_, setup.engine, decode);
-      GRPO_LOG_INFO(log_, "model ready: " << config.model_type << ", " << config.num_hidden_layers << " layers");
+      GRPO_LOG_INFO(log_, "model ready: " << config.model_type << ", " << config.num_hidden_layers << " layers on " << setup.device
+                                           << " in " << setup.dtype << ", " << decode_mode_name(setup.engine.decode) << " decode");
     } catch (const std::exception& e) {
       GRPO_LOG_ERROR(log_, "setup rejected: " << e.what());
     }
@@ -192,7 +201,9 @@ class Connection {
   }
 
   void serve() {
-    internal::send_message(socket_, WireMessage{msg::kHello, {{"worker", options_.name}, {"pid", getpid()}, {"credits", options_.credits}}, {}});
+    internal::send_message(socket_, WireMessage{msg::kHello,
+                                                {{"worker", options_.name}, {"pid", getpid()}, {"credits", options_.credits}, {"host", options_.host}},
+                                                {}});
     auto next_heartbeat = Clock::now();
     std::vector<std::string> parts;
     while (!stopped()) {
@@ -226,17 +237,26 @@ class Connection {
   }
 
   void dispatch(const WireMessage& m) {
+    if (m.type == msg::kWeightsStaged) return staged(m);  // copies a version: not under the lock
     std::lock_guard<std::mutex> lock(state_.mu);
     if (m.type == msg::kSetup) {
       Setup s;
       s.model_config_json = msg::get<std::string>(m.fields, "model_config", "orchestrator", m.type);
       s.engine.max_slots = msg::get<int64_t>(m.fields, "max_slots", "orchestrator", m.type);
       s.engine.kv_budget_tokens = msg::get<int64_t>(m.fields, "kv_budget_tokens", "orchestrator", m.type);
+      s.device = m.fields.value("device", s.device);
+      s.dtype = m.fields.value("dtype", s.dtype);
+      try {
+        s.engine.decode = decode_mode_from_name(m.fields.value("decode", std::string("eager")));
+        device_ = device_from_config(s.device, "rollout.device");
+      } catch (const Error& e) {
+        throw ProtocolError("orchestrator", m.type, e.what());
+      }
       if (m.frames.size() > 1) throw ProtocolError("orchestrator", m.type, "expected at most one frame (tokenizer.json)");
       if (!m.frames.empty()) s.tokenizer_json = m.frames[0];
       state_.pending_setup = std::move(s);
     } else if (m.type == msg::kWeightsBegin || m.type == msg::kWeightsChunk) {
-      if (auto set = assembler_.feed(m)) state_.pending_weights = std::move(set);  // a newer complete version replaces an unapplied one
+      if (auto set = assembler_.feed(m)) offer(std::move(*set));
     } else if (m.type == msg::kGenerate) {
       QueuedRequest q;
       q.request_id = msg::get<int64_t>(m.fields, "request_id", "orchestrator", m.type);
@@ -249,6 +269,37 @@ class Connection {
     } else {
       throw ProtocolError("orchestrator", m.type, "unknown message type");
     }
+    state_.cv.notify_all();
+  }
+
+  // A newer complete version replaces an unapplied one; an older one is dropped.
+  void offer(WeightSet set) {
+    int64_t held = state_.pending_weights ? state_.pending_weights->version : state_.version;
+    if (set.version > held) state_.pending_weights = std::move(set);
+  }
+
+  // weights_staged: copy the version out of the shared buffer; a version
+  // overwritten meanwhile is skipped (its successor's message follows). A
+  // buffer this process cannot map makes the pool send chunks instead.
+  void staged(const WireMessage& m) {
+    int64_t version = msg::get<int64_t>(m.fields, "version", "orchestrator", m.type);
+    std::optional<WeightSet> set;
+    try {
+      set = staging_.read(m, device_);
+    } catch (const ProtocolError&) {
+      throw;
+    } catch (const std::exception& e) {
+      GRPO_LOG_WARN(log_, "cannot read weights version " << version << " from the shared buffer: " << e.what() << "; asking for chunks");
+      std::lock_guard<std::mutex> lock(state_.mu);
+      state_.outbox.push_back(WireMessage{msg::kWeightsUnstaged, {{"version", version}, {"reason", e.what()}}, {}});
+      return;
+    }
+    if (!set) {
+      GRPO_LOG_DEBUG(log_, "weights version " << version << " was overwritten in the shared buffer before it was read");
+      return;
+    }
+    std::lock_guard<std::mutex> lock(state_.mu);
+    offer(std::move(*set));
     state_.cv.notify_all();
   }
 
@@ -275,6 +326,8 @@ class Connection {
   const WorkerOptions& options_;
   std::string log_;
   WeightAssembler assembler_;
+  StagingReader staging_;
+  torch::Device device_ = torch::kCPU;  // where received versions are placed (the setup's device)
   zmq::context_t context_;
   zmq::socket_t socket_;
   int64_t rejected_ = 0;
@@ -283,7 +336,8 @@ class Connection {
 }  // namespace
 
 RolloutWorker::RolloutWorker(WorkerOptions options) : options_(std::move(options)) {
-  if (options_.name.empty()) options_.name = default_name();
+  if (options_.host.empty()) options_.host = host_name();
+  if (options_.name.empty()) options_.name = options_.host + "-" + std::to_string(getpid());
   if (options_.connect.empty()) throw Error("rollout-worker: --connect is required, e.g. tcp://HOST:PORT");
   if (options_.credits < 1) throw Error("rollout-worker: --credits must be >= 1");
 }

@@ -5,8 +5,9 @@
 //   WorkerOptions o;  o.connect = "tcp://10.0.0.5:5555";
 //   RolloutWorker(o).run();   // returns when the pool says shutdown
 //
-// Two threads: the socket thread (handles every message, assembles weight
-// versions, heartbeats, sends results) and the generation thread (applies a
+// The setup names the device and dtype the model is placed on and the decode
+// mode. Two threads: the socket thread (handles every message, assembles weight
+// versions or copies them out of the shared staging buffer, heartbeats, sends results) and the generation thread (applies a
 // complete weight version between engine calls, runs requests whose
 // min_version it has). A malformed or unexpected message is logged and
 // dropped; the worker keeps serving. Credits: the worker announces how many
@@ -22,6 +23,7 @@ namespace grpo::rollout {
 struct WorkerOptions {
   std::string connect;              // orchestrator endpoint (tcp://HOST:PORT or ipc://PATH)
   std::string name;                 // shown in logs; default "<host>-<pid>"
+  std::string host;                 // machine name told to the pool (shared weights are for its own machine); default: this one
   int credits = 4;                  // group requests held at once (run together in one engine call)
   double heartbeat_interval_s = 0.5;
   // CURVE: the server's public key plus this worker's key pair (both needed

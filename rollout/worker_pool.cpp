@@ -1,5 +1,6 @@
 #include "rollout/worker_pool.h"
 
+#include <unistd.h>
 #include <zmq.h>
 
 #include <algorithm>
@@ -11,7 +12,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "rollout/internal/zmq_io.h"
+#include "rollout/from_config.h"
 #include "rollout/messages.h"
+#include "rollout/weight_staging.h"
 
 namespace grpo::rollout {
 
@@ -26,11 +29,19 @@ struct Pending {
 };
 
 // A published version, encoded (tensor bytes, checksums) once by
-// publish_weights on its caller's thread; the I/O thread only sends it.
+// publish_weights on its caller's thread, or (shared weights) its
+// weights_staged announcement; the I/O thread only sends it.
 struct EncodedVersion {
   int64_t version = -1;
-  std::vector<std::vector<std::string>> messages;  // multipart messages, in order
+  std::vector<std::vector<std::string>> messages;  // chunks: multipart messages, in order
+  std::vector<std::string> announcement;           // weights_staged (shared weights), else empty
 };
+
+std::string this_host() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
 
 struct Worker {
   std::string identity;
@@ -58,6 +69,10 @@ struct WorkerPool::Impl {
   std::deque<GroupResult> results;
   std::map<std::string, Worker> workers;  // by routing identity
   std::shared_ptr<const EncodedVersion> latest_weights;  // sent to every live worker and every later one
+  std::shared_ptr<const EncodedVersion> chunked_from_staging;  // I/O thread only: chunks of a staged version, once
+  std::unique_ptr<StagingWriter> staging;  // shared weights; made by the first publish_weights
+  std::mutex publish_mu;                   // one publish_weights at a time (the staging buffer has one version)
+  std::string host = this_host();
   std::vector<std::vector<std::string>> raw_to_broadcast;
   int64_t latest_version = -1;
   int64_t next_request_id = 1;
@@ -137,6 +152,11 @@ struct WorkerPool::Impl {
       w.info.applied_versions.push_back(w.info.version);
     } else if (m.type == msg::kResult) {
       on_result(w, peer, m);
+    } else if (m.type == msg::kWeightsUnstaged) {
+      GRPO_LOG_WARN(kLog, peer << " cannot read the shared weights buffer (" << m.fields.value("reason", std::string("?"))
+                               << "); it gets chunks from now on");
+      w.info.shared_weights = false;
+      w.weights_sent = -1;  // the next broadcast sends the newest version as chunks
     } else {
       throw ProtocolError(peer, m.type, "unknown message type");
     }
@@ -151,19 +171,19 @@ struct WorkerPool::Impl {
     w.info.name = name;
     w.info.pid = msg::get<int64_t>(m.fields, "pid", name, m.type);
     w.info.credits = std::clamp(msg::get<int>(m.fields, "credits", name, m.type), 1, 1024);
+    w.info.shared_weights = options.shared_weights && m.fields.value("host", std::string()) == host;
     w.last_seen = Clock::now();
     WireMessage setup{msg::kSetup,
                       {{"model_config", options.model_config_json},
                        {"max_slots", options.engine.max_slots},
-                       {"kv_budget_tokens", options.engine.kv_budget_tokens}},
+                       {"kv_budget_tokens", options.engine.kv_budget_tokens},
+                       {"device", options.device},
+                       {"dtype", options.dtype},
+                       {"decode", decode_mode_name(options.engine.decode)}},
                       {}};
     if (!options.tokenizer_json.empty()) setup.frames.push_back(options.tokenizer_json);
     internal::send_message(router, setup, &identity);
-    if (latest_weights) {
-      for (const auto& parts : latest_weights->messages) internal::send_parts(router, parts, &identity);
-      w.weights_sent = latest_weights->version;
-    }
-    workers[identity] = std::move(w);
+    workers[identity] = std::move(w);  // the next broadcast (this loop turn) sends it the newest weights
     GRPO_LOG_INFO(kLog, "worker " << name << " joined (" << workers.size() << " live)");
   }
 
@@ -226,23 +246,45 @@ struct WorkerPool::Impl {
   // publish_weights and the other threads never wait for a weight transfer.
   void broadcast(std::unique_lock<std::mutex>& lock) {
     std::shared_ptr<const EncodedVersion> weights = latest_weights;
-    std::vector<std::string> lacking, all;
+    std::vector<std::string> announce, chunks, all;
     for (auto& [id, w] : workers) {
       all.push_back(id);
       if (weights && w.weights_sent < weights->version) {
-        lacking.push_back(id);
+        bool shared = w.info.shared_weights && !weights->announcement.empty();
+        (shared ? announce : chunks).push_back(id);
+        (shared ? w.info.versions_shared : w.info.versions_chunked)++;
         w.weights_sent = weights->version;
       }
     }
     std::vector<std::vector<std::string>> raw = std::move(raw_to_broadcast);
     raw_to_broadcast.clear();
-    if (lacking.empty() && raw.empty()) return;
+    if (announce.empty() && chunks.empty() && raw.empty()) return;
     lock.unlock();  // only this thread touches the socket
-    for (const auto& id : lacking)
-      for (const auto& parts : weights->messages) internal::send_parts(router, parts, &id);
+    for (const auto& id : announce) internal::send_parts(router, weights->announcement, &id);
+    std::shared_ptr<const EncodedVersion> chunked = chunks.empty() ? nullptr : chunked_version(weights);
+    for (const auto& id : chunks)
+      for (const auto& parts : chunked->messages) internal::send_parts(router, parts, &id);
     for (const auto& parts : raw)
       for (const auto& id : all) internal::send_parts(router, parts, &id);
     lock.lock();
+    // A snapshot of the buffer may hold a version newer than `weights`.
+    if (chunked)
+      for (const auto& id : chunks)
+        if (workers.count(id)) workers[id].weights_sent = std::max(workers[id].weights_sent, chunked->version);
+  }
+
+  // `weights` as chunks: encoded by publish_weights, or (shared weights) from
+  // a snapshot of the staging buffer, encoded once per version on this thread.
+  std::shared_ptr<const EncodedVersion> chunked_version(const std::shared_ptr<const EncodedVersion>& weights) {
+    if (weights->announcement.empty()) return weights;
+    if (chunked_from_staging && chunked_from_staging->version >= weights->version) return chunked_from_staging;
+    WeightSet set = staging->snapshot();
+    auto encoded = std::make_shared<EncodedVersion>();
+    encoded->version = set.version;
+    for (const WireMessage& m : weight_messages(set.version, set.tensors, options.chunk_bytes))
+      encoded->messages.push_back(encode_message(m));
+    chunked_from_staging = encoded;
+    return encoded;
   }
 
   PoolSnapshot snapshot() const {
@@ -292,14 +334,25 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::publish_weights(int64_t version, const NamedTensors& tensors) {
-  // Serialisation is the caller's only cost: the sends are the I/O thread's.
+  std::lock_guard<std::mutex> publishing(impl_->publish_mu);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (version <= impl_->latest_version)
+      throw Error("publish_weights: version " + std::to_string(version) + " is not newer than " + std::to_string(impl_->latest_version));
+  }
+  // Serialisation (or the copy into the staging buffer) is the caller's only
+  // cost: the sends are the I/O thread's.
   auto encoded = std::make_shared<EncodedVersion>();
   encoded->version = version;
-  for (const WireMessage& m : weight_messages(version, tensors, impl_->options.chunk_bytes))
-    encoded->messages.push_back(encode_message(m));
+  if (impl_->options.shared_weights) {
+    if (!impl_->staging) impl_->staging = std::make_unique<StagingWriter>(tensors);  // only this thread writes it; the I/O thread reads it once a version names it
+    impl_->staging->write(version, tensors);
+    encoded->announcement = encode_message(impl_->staging->announcement(version));
+  } else {
+    for (const WireMessage& m : weight_messages(version, tensors, impl_->options.chunk_bytes))
+      encoded->messages.push_back(encode_message(m));
+  }
   std::lock_guard<std::mutex> lock(impl_->mu);
-  if (version <= impl_->latest_version)
-    throw Error("publish_weights: version " + std::to_string(version) + " is not newer than " + std::to_string(impl_->latest_version));
   impl_->latest_version = version;
   impl_->latest_weights = std::move(encoded);
 }

@@ -10,6 +10,11 @@
 //   pool.submit(request);                      // any number; dispatched as credits allow
 //   std::vector<GroupResult> r = pool.collect(/*count=*/n, /*timeout_s=*/600);
 //
+// With options.shared_weights a version is copied into a shared staging
+// buffer by publish_weights and announced to local workers by a small
+// message; chunks are encoded (from the buffer, on the I/O thread) only for
+// workers that need them.
+//
 // Guarantees: a request is dispatched with min_version = the newest version
 // published so far, so no worker answers it with older weights; a worker that
 // joins late receives the newest version only; a worker silent for longer than
@@ -48,6 +53,14 @@ struct WorkerPoolOptions {
   std::string model_config_json;
   std::string tokenizer_json;
   EngineOptions engine;
+  // Where workers place the model and in which dtype (core/device.h,
+  // policies/placement.h names); sent with the setup.
+  std::string device = "cpu";
+  std::string dtype = "float32";
+  // rollout.weight_sync = shared: versions go through a shared staging buffer
+  // (rollout/weight_staging.h) to the workers on this machine (their hello
+  // names this host); the others, and any that cannot map it, get chunks.
+  bool shared_weights = false;
   // A worker silent this long is considered dead and its requests requeued.
   double heartbeat_timeout_s = 10.0;
   // Weight messages carry at most this many bytes of tensor data each.
@@ -68,6 +81,9 @@ struct WorkerInfo {
   std::vector<int64_t> applied_versions;  // every version it reported applying, in order
   int64_t outstanding = 0;                // requests it holds
   int64_t rejected_by_worker = 0;         // malformed messages it reported dropping
+  bool shared_weights = false;            // receives versions through the shared staging buffer
+  int64_t versions_shared = 0;            // versions announced to it through the buffer
+  int64_t versions_chunked = 0;           // versions sent to it as chunks
 };
 
 struct PoolSnapshot {
@@ -93,7 +109,8 @@ class WorkerPool {
 
   // Makes `version` the newest: sent to every live worker now and to every
   // later one. The caller pays only for serialising it (tensor bytes and
-  // checksums); the pool's I/O thread sends it without holding the lock.
+  // checksums), or with shared_weights for one copy into the staging buffer;
+  // the pool's I/O thread sends it without holding the lock.
   void publish_weights(int64_t version, const NamedTensors& tensors);
   // Queues a group request; its result carries request.id.
   void submit(GroupRequest request);

@@ -42,7 +42,7 @@ grep -q "CUDA paths ON" "$out/build.log" || fail "CMake did not enable the CUDA 
 nccl=0
 grep -q "NCCL data parallel ON" "$out/build.log" && nccl=1
 
-targets="$tests"
+targets="$tests grpo"  # the worker tests start `grpo rollout-worker` processes
 [ "${GPU_CHECK_BENCH:-1}" = 1 ] && targets="$targets gpu_figures"
 echo "gpu-check: build $targets with $jobs jobs"
 start=$(date +%s)

@@ -53,6 +53,15 @@ struct Recipe {
     v.check(rollout.mode != "async" || learner.is_correction != "none", "learner.is_correction",
             "rollout.mode = async trains on samples up to rollout.max_staleness versions old: set an importance-sampling "
             "correction (e.g. token_truncate) so the learner reweights them by pi_old/pi_rollout");
+    // Worker processes may run elsewhere than the learner; the in-process engine cannot.
+    v.check(rollout.workers > 0 || rollout.device_for(model.device) == model.device, "rollout.device",
+            "rollout.workers = 0 generates with the policy itself on model.device: leave rollout.device at model, or set rollout.workers >= 1");
+    v.check(rollout.workers > 0 || rollout.dtype_for(model.dtype) == model.dtype, "rollout.dtype",
+            "rollout.workers = 0 generates with the policy itself in model.dtype: leave rollout.dtype at model, or set rollout.workers >= 1");
+    v.check(rollout.decode != "cuda_graphs" || rollout.device_for(model.device).rfind("cuda", 0) == 0, "rollout.decode",
+            "cuda_graphs needs a CUDA rollout device (rollout.device, or model.device when it is model); on the CPU use static (the same fixed-shape steps, run eagerly) or eager");
+    v.check(rollout.weight_sync == "zmq" || rollout.workers > 0, "rollout.weight_sync",
+            "rollout.workers = 0 generates in the trainer process, which has no weights to sync: use zmq or set rollout.workers >= 1");
   }
 };
 

@@ -31,19 +31,12 @@ rollout::DecodeFn decoder_of(const policies::Tokenizer& tokenizer) {
   };
 }
 
-rollout::EngineOptions engine_options(const rollout::RolloutConfig& c) {
-  rollout::EngineOptions o;
-  o.kv_budget_tokens = c.kv_budget_tokens;
-  o.max_slots = c.max_slots;
-  return o;
-}
-
 class LocalRollout : public RolloutBackend {
  public:
   // detached: generate from a frozen copy of each published version (async
   // mode, where the learner changes the policy while a batch generates).
   LocalRollout(const Recipe& recipe, const TrainComponents& c, bool detached)
-      : policy_(c.policy), options_(engine_options(recipe.rollout)), decode_(decoder_of(*c.tokenizer)), detached_(detached) {}
+      : policy_(c.policy), options_(rollout::engine_options_from(recipe.rollout)), decode_(decoder_of(*c.tokenizer)), detached_(detached) {}
 
   void publish(int64_t version) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -108,7 +101,7 @@ class WorkerRollout : public RolloutBackend {
   WorkerRollout(const Recipe& recipe, const TrainComponents& c, const std::string& run_path)
       : policy_(c.policy), workers_(recipe.rollout.workers), bf16_on_wire_(recipe.rollout.weight_wire_dtype == "bf16") {
     pool_ = std::make_unique<rollout::WorkerPool>(
-        rollout::pool_options_from(recipe.rollout, c.policy->config().to_json(), read_text(c.tokenizer->source())));
+        rollout::pool_options_from(recipe.rollout, recipe.model, c.policy->config().to_json(), read_text(c.tokenizer->source())));
     // Local workers share the cores: no LibTorch pool larger than its share.
     threads_per_worker_ = std::max(1, available_cores() / workers_);
     for (int i = 0; i < workers_; ++i) pids_.push_back(spawn_worker(i));

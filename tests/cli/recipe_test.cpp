@@ -83,5 +83,41 @@ TEST(RecipeTest, SftTextAndPairsTogetherIsAnError) {
   EXPECT_THROW(load_recipe(source_dir() + "/recipes/sft.json", {"sft.seq_len=1"}), ConfigError);
 }
 
+// The message of the ConfigError that loading base.json with `overrides` throws ("" if none).
+std::string recipe_test_error_of(const std::vector<std::string>& overrides) {
+  try {
+    load_recipe(source_dir() + "/recipes/base.json", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RecipeTest, RolloutDeviceDtypeAndDecodeKeysAreChecked) {
+  Recipe defaults = load_recipe(source_dir() + "/recipes/base.json");
+  EXPECT_EQ(defaults.rollout.device_for("cuda:1"), "cuda:1");  // "model" follows model.device
+  EXPECT_EQ(defaults.rollout.dtype_for("bfloat16"), "bfloat16");
+  EXPECT_EQ(defaults.rollout.decode, "eager");
+  EXPECT_EQ(defaults.rollout.weight_sync, "zmq");
+  // CUDA graphs need a CUDA rollout device: on the CPU the error names the key and the CPU twin.
+  std::string graphs_on_cpu = recipe_test_error_of({"rollout.decode=cuda_graphs"});
+  EXPECT_NE(graphs_on_cpu.find("rollout.decode: cuda_graphs needs a CUDA rollout device"), std::string::npos) << graphs_on_cpu;
+  EXPECT_NE(graphs_on_cpu.find("use static"), std::string::npos) << graphs_on_cpu;
+  EXPECT_EQ(recipe_test_error_of({"rollout.decode=cuda_graphs", "rollout.device=cuda"}), "");  // a worker on a GPU: valid
+  EXPECT_EQ(recipe_test_error_of({"rollout.decode=cuda_graphs", "model.device=cuda:1"}), "");  // "model" resolves to it
+  EXPECT_EQ(recipe_test_error_of({"rollout.decode=static"}), "");
+  EXPECT_NE(recipe_test_error_of({"rollout.decode=graphs"}).find("rollout.decode"), std::string::npos);
+  EXPECT_NE(recipe_test_error_of({"rollout.device=gpu"}).find("rollout.device: must be model, cpu, cuda or cuda:N"), std::string::npos);
+  EXPECT_NE(recipe_test_error_of({"rollout.dtype=int8"}).find("rollout.dtype"), std::string::npos);
+  // In-process generation (workers = 0) runs on the policy itself.
+  std::string in_process = recipe_test_error_of({"rollout.workers=0", "rollout.device=cuda"});
+  EXPECT_NE(in_process.find("rollout.device: rollout.workers = 0 generates with the policy itself"), std::string::npos) << in_process;
+  EXPECT_EQ(recipe_test_error_of({"rollout.workers=0", "rollout.device=cpu"}), "");  // = model.device
+  EXPECT_NE(recipe_test_error_of({"rollout.workers=0", "rollout.dtype=bfloat16"}).find("rollout.dtype: rollout.workers = 0"), std::string::npos);
+  EXPECT_NE(recipe_test_error_of({"rollout.workers=0", "rollout.weight_sync=shared"}).find("rollout.weight_sync: rollout.workers = 0"),
+            std::string::npos);
+  EXPECT_EQ(recipe_test_error_of({"rollout.weight_sync=shared"}), "");
+}
+
 }  // namespace
 }  // namespace grpo

@@ -122,6 +122,35 @@ TEST(EngineStaticDecode, SameCompletionsAsTheEagerEngine) {
   }
 }
 
+// The cache and its decoder (with CUDA graphs: the graphs) serve the next
+// call of the same slot count and no longer sequences; weights copied in
+// between are seen; a longer call allocates anew.
+TEST(EngineStaticDecode, CacheAndDecoderAreKeptAcrossCalls) {
+  auto model = tiny_model("qwen2");
+  EngineOptions eager, fixed;
+  eager.max_slots = fixed.max_slots = 5;
+  fixed.decode = DecodeMode::kStatic;
+  Engine b(model, fixed);
+  auto first = b.generate(requests());
+  auto again = b.generate(requests());
+  EXPECT_EQ(b.stats().cache_reuses, 1);
+  expect_same_completions(first, again, 1e-6, "kept cache");
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : tiny_model("qwen2", /*seed=*/5)->named_parameters()) model->named_parameters()[p.key()].copy_(p.value());
+  }
+  auto shorter = requests();
+  for (auto& r : shorter) r.params.max_new_tokens -= 2;  // fits the kept cache
+  auto got = b.generate(shorter);
+  EXPECT_EQ(b.stats().cache_reuses, 2);
+  expect_same_completions(Engine(model, eager).generate(shorter), got, 1e-4, "new weights, kept cache");
+  auto longer = requests();
+  longer[0].params.max_new_tokens += 6;  // longer than the kept cache: a new one
+  got = b.generate(longer);
+  EXPECT_EQ(b.stats().cache_reuses, 2);
+  expect_same_completions(Engine(model, eager).generate(longer), got, 1e-4, "new cache");
+}
+
 TEST(EngineStaticDecode, CudaGraphsAreRefusedWhereTheyCannotBeCaptured) {
   auto model = tiny_model("qwen2");
   EngineOptions o;
@@ -157,8 +186,11 @@ TEST(EngineCudaGraphs, SameCompletionsAsTheEagerEngineOnCuda) {
     if (dtype == torch::kFloat) expect_same_completions(want, got, 1e-3, what);
     EXPECT_GT(b.stats().decode_graphs, 1) << what;
     if (arch == "qwen2") {  // (the MoE's atomic index_add may round differently run to run)
-      auto again = b.generate(requests());  // fresh cache, fresh graphs: the same draws
+      int64_t graphs = b.stats().decode_graphs;
+      auto again = b.generate(requests());  // the kept cache and graphs: the same draws, nothing captured
       expect_same_completions(got, again, 1e-5, what + " (repeat)");
+      EXPECT_EQ(b.stats().cache_reuses, 1) << what;
+      EXPECT_EQ(b.stats().decode_graphs, graphs) << what;
     }
   }
 }

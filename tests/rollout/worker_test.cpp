@@ -11,7 +11,9 @@
 #include "core/error.h"
 #include "core/wire_message.h"
 #include "policies/causal_lm.h"
+#include "policies/placement.h"
 #include "rollout/engine.h"
+#include "rollout/from_config.h"
 #include "rollout/messages.h"
 #include "tests/rollout/worker_process.h"
 #include "tests/support/test_env.h"
@@ -239,6 +241,124 @@ TEST(WorkerPoolTest, BindingBeyondLoopbackNeedsCurveKeys) {
   EXPECT_TRUE(is_loopback_endpoint("ipc:///tmp/x"));
   EXPECT_TRUE(is_loopback_endpoint("tcp://127.0.0.1:5555"));
   EXPECT_FALSE(is_loopback_endpoint("tcp://10.1.2.3:5555"));
+}
+
+// The setup carries rollout.device / rollout.dtype / rollout.decode: a worker
+// told bfloat16 and static decode answers like a local engine so placed.
+TEST(WorkerTest, WorkerPlacesItsModelAsTheSetupSays) {
+  TempDir dir;
+  auto o = pool_options();
+  o.device = "cpu";
+  o.dtype = "bfloat16";
+  o.engine.decode = DecodeMode::kStatic;
+  WorkerPool pool(o);
+  WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());  // fp32 on the wire, bf16 in the worker
+  pool.submit(greedy_request(40));
+  Completion got = pool.collect(1, kWait)[0].completions[0];
+  auto local = model_with_seed(1);
+  policies::place_model(*local, torch::kCPU, torch::kBFloat16);
+  EngineOptions static_decode;
+  static_decode.decode = DecodeMode::kStatic;
+  Completion want = Engine(local, static_decode).generate({greedy_request(40)})[0].completions[0];
+  EXPECT_EQ(got.ids, want.ids);
+  EXPECT_LT(max_gap(got.logprobs, want.logprobs), 1e-6);
+  EXPECT_NE(testing::read_file(dir.file("a.log")).find("on cpu in bfloat16, static decode"), std::string::npos) << testing::read_file(dir.file("a.log"));
+}
+
+TEST(WorkerPoolTest, RolloutDeviceIsResolvedAndCheckedBeforeAnyWorkerStarts) {
+  RolloutConfig c;
+  policies::ModelSpec model;
+  model.init_arch = "qwen2";
+  model.dtype = "bfloat16";
+  c.decode = "static";
+  WorkerPoolOptions o = pool_options_from(c, model, "{}", "");
+  EXPECT_EQ(o.device, "cpu");        // "model" = model.device
+  EXPECT_EQ(o.dtype, "bfloat16");    // "model" = model.dtype
+  EXPECT_EQ(o.engine.decode, DecodeMode::kStatic);
+  EXPECT_FALSE(o.shared_weights);
+  c.device = "cuda:64";  // past the last device of any machine here (or no CUDA at all)
+  try {
+    pool_options_from(c, model, "{}", "");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "rollout.device") << e.what();
+  }
+}
+
+// rollout.weight_sync = shared: a worker on this machine receives every
+// version through the staging buffer (POSIX shared memory here, no chunks);
+// one that says it is on another machine gets chunks made from the buffer.
+// Both answer with the learner's weights of the newest version.
+TEST(WorkerSharedWeights, LocalWorkerReadsTheBufferAndARemoteOneGetsChunks) {
+  TempDir dir;
+  auto o = pool_options(/*heartbeat_timeout_s=*/5.0);
+  o.shared_weights = true;
+  WorkerPool pool(o);
+  auto local = std::make_unique<WorkerProcess>(std::vector<std::string>{"--connect", pool.endpoint(), "--name", "local", "--heartbeat-s", "0.1"},
+                                               dir.file("local.log"));
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "local", 1); }, kWait)) << testing::read_file(dir.file("local.log"));
+  pool.submit(greedy_request(30));
+  auto r1 = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r1.weight_version, 1);
+  EXPECT_EQ(r1.completions[0].ids, local_ids(1, greedy_request(30)));
+  pool.publish_weights(2, model_with_seed(2)->checkpoint_tensors());
+  pool.submit(greedy_request(31));
+  auto r2 = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r2.weight_version, 2);
+  EXPECT_EQ(r2.completions[0].ids, local_ids(2, greedy_request(31)));
+
+  WorkerProcess remote({"--connect", pool.endpoint(), "--name", "remote", "--heartbeat-s", "0.1", "--test-host", "elsewhere"},
+                       dir.file("remote.log"));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { return has_worker_at(s, "remote", 2); }, kWait)) << testing::read_file(dir.file("remote.log"));
+  auto s = pool.snapshot();
+  const WorkerInfo* l = find_worker(s, "local");
+  const WorkerInfo* r = find_worker(s, "remote");
+  ASSERT_TRUE(l && r);
+  EXPECT_TRUE(l->shared_weights);
+  EXPECT_EQ(l->versions_shared, 2);
+  EXPECT_EQ(l->versions_chunked, 0);
+  EXPECT_EQ(l->applied_versions, (std::vector<int64_t>{1, 2}));
+  EXPECT_FALSE(r->shared_weights);
+  EXPECT_EQ(r->versions_shared, 0);
+  EXPECT_EQ(r->versions_chunked, 1);
+  EXPECT_EQ(r->applied_versions, std::vector<int64_t>{2});
+  // Only the remote one is left to answer: its chunks came from the buffer's version 2.
+  local->kill_now();
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& snap) { return snap.workers.size() == 1; }, kWait));
+  pool.submit(greedy_request(32));
+  auto r3 = pool.collect(1, kWait)[0];
+  EXPECT_EQ(r3.weight_version, 2);
+  EXPECT_EQ(r3.completions[0].ids, local_ids(2, greedy_request(32)));
+}
+
+// The same on a GPU: the learner's CUDA tensors go into a device buffer that
+// the worker (also on the GPU) maps through CUDA IPC.
+TEST(WorkerSharedWeightsCuda, VersionsReachAGpuWorkerThroughCudaIpc) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  TempDir dir;
+  auto o = pool_options();
+  o.shared_weights = true;
+  o.device = "cuda:0";
+  WorkerPool pool(o);
+  WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
+  torch::Device cuda(torch::kCUDA, 0);
+  for (int64_t version = 1; version <= 2; ++version) {
+    auto learner = model_with_seed(static_cast<uint64_t>(version));
+    policies::place_model(*learner, cuda, torch::kFloat32);
+    pool.publish_weights(version, learner->checkpoint_tensors());
+    pool.submit(greedy_request(50 + version));
+    auto r = pool.collect(1, kWait)[0];
+    EXPECT_EQ(r.weight_version, version);
+    Completion want = Engine(learner, {}).generate({greedy_request(50 + version)})[0].completions[0];
+    EXPECT_EQ(r.completions[0].ids, want.ids) << testing::read_file(dir.file("a.log"));
+    EXPECT_LT(max_gap(r.completions[0].logprobs, want.logprobs), 1e-5);
+  }
+  auto s = pool.snapshot();
+  ASSERT_EQ(s.workers.size(), 1u);
+  EXPECT_EQ(s.workers[0].versions_shared, 2);
+  EXPECT_EQ(s.workers[0].versions_chunked, 0);
 }
 
 }  // namespace

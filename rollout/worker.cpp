@@ -298,6 +298,7 @@ class Connection {
       GRPO_LOG_DEBUG(log_, "weights version " << version << " was overwritten in the shared buffer before it was read");
       return;
     }
+    GRPO_LOG_INFO(log_, "weights version " << version << " read from the shared buffer");
     std::lock_guard<std::mutex> lock(state_.mu);
     offer(std::move(*set));
     state_.cv.notify_all();

@@ -345,7 +345,11 @@ void WorkerPool::publish_weights(int64_t version, const NamedTensors& tensors) {
   auto encoded = std::make_shared<EncodedVersion>();
   encoded->version = version;
   if (impl_->options.shared_weights) {
-    if (!impl_->staging) impl_->staging = std::make_unique<StagingWriter>(tensors);  // only this thread writes it; the I/O thread reads it once a version names it
+    if (!impl_->staging) {  // only this thread writes it; the I/O thread reads it once a version names it
+      impl_->staging = std::make_unique<StagingWriter>(tensors);
+      GRPO_LOG_INFO(kLog, "weights go to workers on this machine through a shared staging buffer of "
+                              << impl_->staging->bytes() / (1 << 20) << " MiB on " << (tensors.empty() ? std::string("cpu") : tensors.front().second.device().str()));
+    }
     impl_->staging->write(version, tensors);
     encoded->announcement = encode_message(impl_->staging->announcement(version));
   } else {

@@ -216,6 +216,17 @@ TEST_F(ServeE2ETest, GrpoGeneratePlacesTheModelOnDeviceAndDtype) {
   EXPECT_NE(r.err.find("cuda:99"), std::string::npos) << r.err;
 }
 
+// --decode static runs the fixed-shape decode steps (the CPU twin of CUDA
+// graphs): the same greedy texts as eager; cuda_graphs on a CPU model is an
+// error saying why.
+TEST_F(ServeE2ETest, GrpoGenerateDecodeModes) {
+  const std::string flags = "--n 3 --temperature 0 --max-new-tokens 8";
+  EXPECT_EQ(generate_texts(model_args(), "the", flags + " --decode static"), generate_texts(model_args(), "the", flags + " --decode eager"));
+  auto r = run_command(grpo() + " generate " + model_args() + " --prompt the --decode cuda_graphs");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("not a CUDA device"), std::string::npos) << r.err;
+}
+
 TEST_F(ServeE2ETest, ApiKeyIsRequiredWhenSet) {
   // The key comes from the environment (GRPO_API_KEY), so it never shows in `ps`.
   ServeProcess keyed(model_args(), *assets_, "GRPO_API_KEY=s3cret");

@@ -116,10 +116,12 @@ class TrainE2ETest : public ::testing::Test {
     return path;
   }
 
-  // Runs a recipe to the end; returns the run's final parameters.
-  std::string train_params(const TempDir& d, const std::string& name, int steps, const std::string& extra) const {
+  // Runs a recipe to the end; returns the run's final parameters (and its stderr in `log`).
+  std::string train_params(const TempDir& d, const std::string& name, int steps, const std::string& extra,
+                           std::string* log = nullptr) const {
     auto r = run_command(grpo() + " train " + recipe(d, name, /*workers=*/0, steps, extra));
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (log) *log = r.err;
     char ckpt[32];
     std::snprintf(ckpt, sizeof(ckpt), "step-%08d", steps);
     return read_file(d.file(name + "/checkpoints/" + ckpt + "/policy/model.safetensors"));
@@ -307,6 +309,21 @@ TEST_F(TrainE2ETest, OverlappedRewardScoringGivesTheSameRun) {
   EXPECT_TRUE(overlapped == after) << "parameters differ";
   EXPECT_EQ(metric(d.file("overlap/run.db"), "reward/mean"), metric(d.file("after/run.db"), "reward/mean"));
   EXPECT_EQ(metric(d.file("overlap/run.db"), "loss"), metric(d.file("after/run.db"), "loss"));
+}
+
+// rollout.weight_sync = shared hands the worker process each version through
+// the shared staging buffer instead of ZeroMQ chunks: the same weights, so
+// bitwise the same run.
+TEST_F(TrainE2ETest, SharedWeightBufferGivesTheZeroMqChunksRun) {
+  TempDir d;
+  std::string chunks = train_params(d, "chunks", 4, R"({"rollout": {"workers": 1, "weight_sync": "zmq"}})");
+  std::string log;
+  std::string shared = train_params(d, "shared", 4, R"({"rollout": {"workers": 1, "weight_sync": "shared"}})", &log);
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_NE(log.find("read from the shared buffer"), std::string::npos) << log;
+  EXPECT_TRUE(chunks == shared) << "parameters differ";
+  EXPECT_EQ(metric(d.file("chunks/run.db"), "reward/mean"), metric(d.file("shared/run.db"), "reward/mean"));
+  EXPECT_EQ(metric(d.file("chunks/run.db"), "loss"), metric(d.file("shared/run.db"), "loss"));
 }
 
 // Async without look-ahead goes through the frozen weight copies and the

@@ -2,15 +2,21 @@
 // thread, against serialisation alone, side by side in one run.
 //   BM_Serialise/<bf16>  weight_messages + encode_message of every message:
 //        the work publish_weights must do on its caller's thread.
-//   BM_Publish/<bf16>    WorkerPool::publish_weights with 2 in-process
+//   BM_Publish/<bf16>/<shared>  WorkerPool::publish_weights with 2 in-process
 //        rollout workers connected, each version applied by both before the
 //        next (the wait is not timed). A ratio Publish / Serialise near 1 means
-//        the caller does not wait for the network sends.
+//        the caller does not wait for the network sends. shared = 1:
+//        rollout.weight_sync = shared (one copy into the POSIX shared-memory
+//        staging buffer instead of serialising; workers copy it out).
 // Model: qwen2 base50m (~50M dense, fp32, ~200 MB); bf16 = 1 sends it as bf16.
-// Counters: MB (payload per version), MB/s (payload / caller's time).
+// Counters: MB (payload per version), MB/s (payload / caller's time),
+// deliver_ms (mean wall time from calling publish_weights until both workers
+// report the version applied: what a sync-mode step waits for).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -59,6 +65,7 @@ void BM_Publish(benchmark::State& state) {
   WorkerPoolOptions o;
   o.model_config_json = bench_model()->config().to_json();
   o.chunk_bytes = kChunkBytes;
+  o.shared_weights = state.range(1) != 0;
   auto pool = std::make_unique<WorkerPool>(o);
   std::vector<std::thread> workers;
   for (int i = 0; i < 2; ++i)
@@ -78,12 +85,16 @@ void BM_Publish(benchmark::State& state) {
   };
   NamedTensors tensors = published_tensors(*bench_model(), bf16);
   int64_t version = 0;
+  double deliver_s = 0;
   for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
     pool->publish_weights(++version, published_tensors(*bench_model(), bf16));
     state.PauseTiming();
     if (!all_at(version)) state.SkipWithError("workers did not apply the version within 600 s");
+    deliver_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.ResumeTiming();
   }
+  state.counters["deliver_ms"] = 1000 * deliver_s / static_cast<double>(std::max<int64_t>(1, state.iterations()));
   state.counters["MB"] = payload_mb(tensors);
   state.counters["MB/s"] = benchmark::Counter(payload_mb(tensors) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   pool.reset();  // tells the workers to shut down
@@ -91,7 +102,7 @@ void BM_Publish(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Serialise)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
-BENCHMARK(BM_Publish)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_Publish)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 }  // namespace
 

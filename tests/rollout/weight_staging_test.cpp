@@ -26,7 +26,7 @@ NamedTensors staging_test_weights(uint64_t seed) {
   return m->checkpoint_tensors();  // fp32 parameters and the MoE layers' fp32 routing biases
 }
 
-void expect_same_tensors(const NamedTensors& got, const NamedTensors& want) {
+void expect_staged_tensors(const NamedTensors& got, const NamedTensors& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].first, want[i].first);
@@ -59,14 +59,14 @@ TEST(WeightStaging, ReaderGetsEachWrittenVersionExactly) {
   auto got1 = reader.read(writer.announcement(1), torch::kCPU);
   ASSERT_TRUE(got1);
   EXPECT_EQ(got1->version, 1);
-  expect_same_tensors(got1->tensors, v1);
+  expect_staged_tensors(got1->tensors, v1);
   writer.write(2, v2);
   auto got2 = reader.read(writer.announcement(2), torch::kCPU);
   ASSERT_TRUE(got2);
-  expect_same_tensors(got2->tensors, v2);
-  expect_same_tensors(got1->tensors, v1);  // a returned version is a copy: later versions leave it alone
+  expect_staged_tensors(got2->tensors, v2);
+  expect_staged_tensors(got1->tensors, v1);  // a returned version is a copy: later versions leave it alone
   EXPECT_FALSE(reader.read(writer.announcement(1), torch::kCPU)) << "version 1 is no longer in the buffer";
-  expect_same_tensors(writer.snapshot().tensors, v2);
+  expect_staged_tensors(writer.snapshot().tensors, v2);
   EXPECT_EQ(writer.snapshot().version, 2);
 }
 

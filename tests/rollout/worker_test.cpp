@@ -333,14 +333,14 @@ TEST(WorkerSharedWeights, LocalWorkerReadsTheBufferAndARemoteOneGetsChunks) {
   EXPECT_EQ(r3.completions[0].ids, local_ids(2, greedy_request(32)));
 }
 
-// The same on a GPU: the learner's CUDA tensors go into a device buffer that
-// the worker (also on the GPU) maps through CUDA IPC.
-TEST(WorkerSharedWeightsCuda, VersionsReachAGpuWorkerThroughCudaIpc) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+// A `grpo rollout-worker` on cuda:0 gets versions 1 and 2 of CUDA learner
+// tensors and answers each request like the learner's own eager engine.
+void expect_gpu_worker_follows_the_learner(bool shared_weights, DecodeMode decode, double logprob_tol) {
   TempDir dir;
   auto o = pool_options();
-  o.shared_weights = true;
+  o.shared_weights = shared_weights;
   o.device = "cuda:0";
+  o.engine.decode = decode;
   WorkerPool pool(o);
   WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
   torch::Device cuda(torch::kCUDA, 0);
@@ -353,12 +353,25 @@ TEST(WorkerSharedWeightsCuda, VersionsReachAGpuWorkerThroughCudaIpc) {
     EXPECT_EQ(r.weight_version, version);
     Completion want = Engine(learner, {}).generate({greedy_request(50 + version)})[0].completions[0];
     EXPECT_EQ(r.completions[0].ids, want.ids) << testing::read_file(dir.file("a.log"));
-    EXPECT_LT(max_gap(r.completions[0].logprobs, want.logprobs), 1e-5);
+    EXPECT_LT(max_gap(r.completions[0].logprobs, want.logprobs), logprob_tol);
   }
   auto s = pool.snapshot();
   ASSERT_EQ(s.workers.size(), 1u);
-  EXPECT_EQ(s.workers[0].versions_shared, 2);
-  EXPECT_EQ(s.workers[0].versions_chunked, 0);
+  EXPECT_EQ(s.workers[0].versions_shared, shared_weights ? 2 : 0);
+  EXPECT_EQ(s.workers[0].versions_chunked, shared_weights ? 0 : 2);
+}
+
+// The learner's CUDA tensors go into a device buffer that the worker maps through CUDA IPC.
+TEST(WorkerSharedWeightsCuda, VersionsReachAGpuWorkerThroughCudaIpc) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_gpu_worker_follows_the_learner(/*shared_weights=*/true, DecodeMode::kEager, 1e-5);
+}
+
+// A worker replaying CUDA graphs keeps them across requests (one engine):
+// version 2, copied into the parameters, must be what the kept graphs compute.
+TEST(WorkerCudaGraphs, KeptGraphsComputeWithEachNewVersion) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_gpu_worker_follows_the_learner(/*shared_weights=*/false, DecodeMode::kCudaGraphs, 1e-3);
 }
 
 }  // namespace

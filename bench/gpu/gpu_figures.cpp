@@ -47,6 +47,7 @@
 #include "policies/moe_dispatch.h"
 #include "policies/placement.h"
 #include "rollout/engine.h"
+#include "rollout/from_config.h"
 
 namespace {
 
@@ -127,10 +128,10 @@ json decode(std::shared_ptr<policies::CausalLM> model, int64_t batch, int new_to
   r.n = static_cast<int>(batch);
   r.params.temperature = 1.0;
   r.params.max_new_tokens = new_tokens;
-  const char* name = mode == rollout::DecodeMode::kEager ? "eager" : mode == rollout::DecodeMode::kStatic ? "static" : "cuda_graphs";
+  const std::string name = rollout::decode_mode_name(mode);
   rollout::Engine engine(model, {/*max_slots=*/batch, /*kv_budget_tokens=*/batch * (16 + new_tokens), mode});
   try {
-    engine.generate({r});  // warm-up: allocator, kernels
+    engine.generate({r});  // warm-up: allocator, kernels; static modes keep its cache and graphs for the timed call
   } catch (const std::exception& e) {  // e.g. CUDA graphs of an MoE on the host loop
     return {{"batch", batch}, {"new", new_tokens}, {"mode", name}, {"error", e.what()}};
   }

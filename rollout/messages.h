@@ -6,6 +6,7 @@
 //                   heartbeat {version, queued}           every heartbeat interval
 //                   weights_applied {version}             a complete version is in use
 //                   weights_unstaged {version, reason}    cannot read the shared buffer: send chunks instead
+//                   setup_failed {reason}                 cannot build the model (e.g. its device is missing)
 //                   result {request_id, weight_version, completions}
 //   pool -> worker: setup {model_config, max_slots, kv_budget_tokens, device, dtype, decode} + [tokenizer.json bytes]
 //                   weights_begin {version, tensors: [meta], chunks}
@@ -31,6 +32,7 @@ inline constexpr const char* kHello = "hello";
 inline constexpr const char* kHeartbeat = "heartbeat";
 inline constexpr const char* kWeightsApplied = "weights_applied";
 inline constexpr const char* kWeightsUnstaged = "weights_unstaged";
+inline constexpr const char* kSetupFailed = "setup_failed";
 inline constexpr const char* kResult = "result";
 inline constexpr const char* kSetup = "setup";
 inline constexpr const char* kWeightsBegin = "weights_begin";

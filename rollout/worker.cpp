@@ -80,9 +80,10 @@ class Generator {
         Setup setup = std::move(*state_.pending_setup);
         state_.pending_setup.reset();
         lock.unlock();
-        build(setup);
+        std::string error = build(setup);
         lock.lock();
         state_.has_engine = engine_ != nullptr;
+        if (!error.empty()) state_.outbox.push_back(WireMessage{msg::kSetupFailed, {{"reason", error}}, {}});
       } else if (state_.pending_weights && engine_) {
         WeightSet set = std::move(*state_.pending_weights);
         state_.pending_weights.reset();
@@ -107,7 +108,9 @@ class Generator {
     return false;
   }
 
-  void build(const Setup& setup) {
+  // Builds model and engine; returns why it could not ("" when it did).
+  std::string build(const Setup& setup) {
+    engine_.reset();
     try {
       auto config = policies::ModelConfig::from_json(setup.model_config_json, "setup message");
       model_ = policies::CausalLM::create(config);
@@ -125,7 +128,9 @@ class Generator {
                                            << " in " << setup.dtype << ", " << decode_mode_name(setup.engine.decode) << " decode");
     } catch (const std::exception& e) {
       GRPO_LOG_ERROR(log_, "setup rejected: " << e.what());
+      return e.what();
     }
+    return "";
   }
 
   bool apply(const WeightSet& set) {
@@ -249,8 +254,10 @@ class Connection {
       try {
         s.engine.decode = decode_mode_from_name(m.fields.value("decode", std::string("eager")));
         device_ = device_from_config(s.device, "rollout.device");
-      } catch (const Error& e) {
-        throw ProtocolError("orchestrator", m.type, e.what());
+      } catch (const Error& e) {  // e.g. a GPU this machine lacks: the pool must hear of it
+        GRPO_LOG_ERROR(log_, "setup rejected: " << e.what());
+        state_.outbox.push_back(WireMessage{msg::kSetupFailed, {{"reason", e.what()}}, {}});
+        return;
       }
       if (m.frames.size() > 1) throw ProtocolError("orchestrator", m.type, "expected at most one frame (tokenizer.json)");
       if (!m.frames.empty()) s.tokenizer_json = m.frames[0];

@@ -152,6 +152,10 @@ struct WorkerPool::Impl {
       w.info.applied_versions.push_back(w.info.version);
     } else if (m.type == msg::kResult) {
       on_result(w, peer, m);
+    } else if (m.type == msg::kSetupFailed) {
+      w.info.setup_error = msg::get<std::string>(m.fields, "reason", peer, m.type);
+      GRPO_LOG_ERROR(kLog, peer << " cannot build the model: " << w.info.setup_error);
+      requeue(w, "cannot build the model");
     } else if (m.type == msg::kWeightsUnstaged) {
       GRPO_LOG_WARN(kLog, peer << " cannot read the shared weights buffer (" << m.fields.value("reason", std::string("?"))
                                << "); it gets chunks from now on");
@@ -228,7 +232,9 @@ struct WorkerPool::Impl {
     while (!queue.empty()) {
       Worker* best = nullptr;
       for (auto& [id, w] : workers)
-        if (static_cast<int>(w.held.size()) < w.info.credits && (!best || w.held.size() < best->held.size())) best = &w;
+        if (w.info.setup_error.empty() && static_cast<int>(w.held.size()) < w.info.credits &&
+            (!best || w.held.size() < best->held.size()))
+          best = &w;
       if (!best) return;
       Pending p = std::move(queue.front());
       queue.pop_front();

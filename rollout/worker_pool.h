@@ -19,8 +19,9 @@
 // published so far, so no worker answers it with older weights; a worker that
 // joins late receives the newest version only; a worker silent for longer than
 // heartbeat_timeout_s is dropped and its requests go back to the front of the
-// queue; a result from anyone but the worker that holds the request is
-// ignored. Malformed messages are rejected, logged and counted.
+// queue; a worker that reports it cannot build the model (setup_failed)
+// gets no requests (its reason is in the snapshot); a result from anyone but
+// the worker that holds the request is ignored. Malformed messages are rejected, logged and counted.
 // Binding beyond loopback requires CURVE keys (server_keys).
 //
 // Thread-safe: public methods may be called from any thread; one internal
@@ -84,6 +85,7 @@ struct WorkerInfo {
   bool shared_weights = false;            // receives versions through the shared staging buffer
   int64_t versions_shared = 0;            // versions announced to it through the buffer
   int64_t versions_chunked = 0;           // versions sent to it as chunks
+  std::string setup_error;                // why it could not build the model ("" = it could); it gets no requests
 };
 
 struct PoolSnapshot {

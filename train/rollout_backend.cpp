@@ -142,7 +142,10 @@ class WorkerRollout : public RolloutBackend {
     while (got < requests.size()) {
       auto r = pool_->next_result(/*timeout_s=*/1.0);
       respawn_dead_workers();
-      if (!r) continue;
+      if (!r) {
+        fail_if_no_worker_can_generate();
+        continue;
+      }
       auto it = index_of.find(r->id);
       if (it == index_of.end() || ordered[it->second])
         throw Error("rollout: unexpected result for request " + std::to_string(r->id) + " (not pending in this batch)");
@@ -173,6 +176,17 @@ class WorkerRollout : public RolloutBackend {
       throw Error("cannot start rollout worker " + name + ": posix_spawn failed");
     GRPO_LOG_INFO("train", "started rollout worker " << name << " (pid " << pid << ")");
     return pid;
+  }
+
+  // Local workers that all failed to build the model (a device this machine
+  // lacks, say) would leave the run waiting forever: stop it with their reason.
+  void fail_if_no_worker_can_generate() {
+    auto s = pool_->snapshot();
+    if (s.workers.empty()) return;
+    for (const auto& w : s.workers)
+      if (w.setup_error.empty()) return;
+    throw Error("rollout: no worker can build the model (" + s.workers.front().name + ": " + s.workers.front().setup_error +
+                "); check rollout.device and rollout.dtype");
   }
 
   void respawn_dead_workers() {

@@ -286,6 +286,24 @@ TEST(WorkerPoolTest, RolloutDeviceIsResolvedAndCheckedBeforeAnyWorkerStarts) {
   }
 }
 
+// A worker that cannot build the model (here: a GPU no machine has) says so;
+// the pool gives it no requests and shows why.
+TEST(WorkerPoolTest, WorkerThatCannotBuildTheModelGetsNoRequests) {
+  TempDir dir;
+  auto o = pool_options();
+  o.device = "cuda:64";
+  WorkerPool pool(o);
+  WorkerProcess a({"--connect", pool.endpoint(), "--name", "a", "--heartbeat-s", "0.1"}, dir.file("a.log"));
+  pool.publish_weights(1, model_with_seed(1)->checkpoint_tensors());
+  pool.submit(greedy_request(60));
+  ASSERT_TRUE(pool.wait_for([](const PoolSnapshot& s) { auto* w = find_worker(s, "a"); return w && !w->setup_error.empty(); }, kWait))
+      << testing::read_file(dir.file("a.log"));
+  auto s = pool.snapshot();
+  EXPECT_NE(find_worker(s, "a")->setup_error.find("rollout.device"), std::string::npos) << find_worker(s, "a")->setup_error;
+  EXPECT_EQ(find_worker(s, "a")->outstanding, 0);
+  EXPECT_EQ(s.queued, 1);
+}
+
 // rollout.weight_sync = shared: a worker on this machine receives every
 // version through the staging buffer (POSIX shared memory here, no chunks);
 // one that says it is on another machine gets chunks made from the buffer.

@@ -7,6 +7,8 @@
 
 #include "core/error.h"
 #include "core/torch_compat.h"
+#include "policies/decode_attention.h"
+#include "policies/fused_linear.h"
 #include "policies/moe_dispatch.h"
 
 namespace grpo::policies::detail {
@@ -120,10 +122,15 @@ MLPImpl::MLPImpl(int64_t dim, int64_t inner, bool bias) {
   gate_proj = register_module("gate_proj", linear(dim, inner, bias));
   up_proj = register_module("up_proj", linear(dim, inner, bias));
   down_proj = register_module("down_proj", linear(inner, dim, bias));
+  share_rows({&gate_proj, &up_proj});  // one [2·inner, dim] product at decode (fused_linear.h)
 }
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x, OnednnLinear fast) {
-  return linear(down_proj, torch::silu(linear(gate_proj, x, fast)) * linear(up_proj, x, fast), fast);
+  torch::Tensor gate_up = fused_linear({&gate_proj, &up_proj}, x, fast);
+  if (!gate_up.defined()) return linear(down_proj, torch::silu(linear(gate_proj, x, fast)) * linear(up_proj, x, fast), fast);
+  const int64_t inner = gate_proj->weight.size(0);
+  torch::Tensor h = torch::silu(gate_up.narrow(-1, 0, inner));
+  return linear(down_proj, h.mul_(gate_up.narrow(-1, inner, inner)), fast);
 }
 
 // ---------------------------------------------------------------- MLA
@@ -192,16 +199,35 @@ GQAImpl::GQAImpl(const ModelConfig& c, int64_t layer) : c_(c), layer_(layer), sc
   k_proj = register_module("k_proj", linear(D, c.num_key_value_heads * hd, bias));
   v_proj = register_module("v_proj", linear(D, c.num_key_value_heads * hd, bias));
   o_proj = register_module("o_proj", linear(c.num_attention_heads * hd, D, c.model_type == "llama" && c.attention_bias));
+  share_rows({&q_proj, &k_proj, &v_proj});  // one [(H + 2·KV)·hd, D] product at decode (fused_linear.h)
 }
 
 torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, KV = c_.num_key_value_heads;
   const int64_t hd = c_.dense_head_dim(), G = H / KV;
   torch::Tensor cos = ctx.cos.unsqueeze(1), sin = ctx.sin.unsqueeze(1);
-  torch::Tensor q = apply_rope(linear(q_proj, x, ctx.onednn).view({B, T, H, hd}).transpose(1, 2), cos, sin, false);   // [B,H,T,hd]
-  torch::Tensor k = apply_rope(linear(k_proj, x, ctx.onednn).view({B, T, KV, hd}).transpose(1, 2), cos, sin, false);  // [B,KV,T,hd]
-  torch::Tensor v = linear(v_proj, x, ctx.onednn).view({B, T, KV, hd}).transpose(1, 2);
+  torch::Tensor q_lin, k_lin, v_lin;  // [B,T,H·hd], [B,T,KV·hd] x2
+  if (torch::Tensor qkv = fused_linear({&q_proj, &k_proj, &v_proj}, x, ctx.onednn); qkv.defined()) {
+    q_lin = qkv.narrow(-1, 0, H * hd);
+    k_lin = qkv.narrow(-1, H * hd, KV * hd);
+    v_lin = qkv.narrow(-1, (H + KV) * hd, KV * hd);
+  } else {
+    q_lin = linear(q_proj, x, ctx.onednn);
+    k_lin = linear(k_proj, x, ctx.onednn);
+    v_lin = linear(v_proj, x, ctx.onednn);
+  }
+  torch::Tensor q = apply_rope(q_lin.view({B, T, H, hd}).transpose(1, 2), cos, sin, false);   // [B,H,T,hd]
+  torch::Tensor k = apply_rope(k_lin.view({B, T, KV, hd}).transpose(1, 2), cos, sin, false);  // [B,KV,T,hd]
+  torch::Tensor v = v_lin.view({B, T, KV, hd}).transpose(1, 2);
   if (ctx.cache) {
+    // One new token per row with host-known lengths (the engine's eager
+    // decode): each row appends to and attends over its own slot, no mask,
+    // no gather (decode_attention.h).
+    if (T == 1 && static_cast<int64_t>(ctx.starts.size()) == B && decode_attention_applies(q, ctx.cache->a(layer_), ctx.cache->b(layer_))) {
+      torch::Tensor out = decode_attention(q.reshape({B, H, hd}), k.reshape({B, KV, hd}), v.reshape({B, KV, hd}), ctx.cache->a(layer_),
+                                           ctx.cache->b(layer_), ctx.slots, ctx.starts, scale_);
+      return linear(o_proj, out.view({B, 1, H * hd}), ctx.onednn);
+    }
     write_cache(ctx.cache->a(layer_), k, ctx, 1);
     write_cache(ctx.cache->b(layer_), v, ctx, 1);
     k = read_cache(ctx.cache->a(layer_), ctx, 1);  // [B,KV,Tk,hd], a view of the cache when slots are consecutive

@@ -81,7 +81,7 @@ SampledTokens sample_tokens_on_device(const torch::Tensor& logits, const std::ve
       auto weights = sorted_probs * keep_mask_sorted(sorted_probs, params);
       sampled = std::get<1>(sorted).gather(1, draw(weights, uniforms).unsqueeze(1)).squeeze(1);
     } else {
-      sampled = draw(logp.to(torch::kFloat64).exp(), uniforms);
+      sampled = draw(logp.exp().to(torch::kFloat64), uniforms);  // exp in float32, as sampler.cpp
     }
     tokens = torch::where(params.select(1, kRandom) > 0, sampled, tokens);
   }

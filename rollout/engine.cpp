@@ -1,5 +1,6 @@
 #include "rollout/engine.h"
 
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -186,15 +187,23 @@ class GenerationRun {
       positions[i] = cache_.length(s.slot);
       rows[i] = row_sampling(groups_[s.group].request->params, s.seed, static_cast<int64_t>(s.ids.size()));
     }
+    // Profiler scopes (bench/rollout/profile_summary.py); free when no profiler runs.
     torch::Tensor logits;  // [B, V]
-    if (static_decoder_) {
-      logits = static_decoder_->step(slots, tokens, positions);
-    } else {
-      auto t = torch::tensor(tokens, torch::kInt64).unsqueeze(1).to(device_);     // [B, 1]
-      auto pos = torch::tensor(positions, torch::kInt64).unsqueeze(1).to(device_);  // [B, 1]
-      logits = model_.forward(t, pos, &cache_, {}, slots).select(1, 0);
+    {
+      RECORD_FUNCTION("grpo::decode_forward", std::vector<c10::IValue>());
+      if (static_decoder_) {
+        logits = static_decoder_->step(slots, tokens, positions);
+      } else {
+        auto t = torch::tensor(tokens, torch::kInt64).unsqueeze(1).to(device_);     // [B, 1]
+        auto pos = torch::tensor(positions, torch::kInt64).unsqueeze(1).to(device_);  // [B, 1]
+        logits = model_.forward(t, pos, &cache_, {}, slots).select(1, 0);
+      }
     }
-    auto sampled = sample_tokens(logits, rows);
+    SampledTokens sampled;
+    {
+      RECORD_FUNCTION("grpo::sample_tokens", std::vector<c10::IValue>());
+      sampled = sample_tokens(logits, rows);
+    }
     stats_.decode_steps++;
     stats_.decode_tokens += b;
     stats_.max_active = std::max(stats_.max_active, b);

@@ -4,6 +4,7 @@ transformers `generate` (KV cache), same checkpoint, batch, prompt and lengths.
 
 Usage: .venv/bin/python bench/rollout/hf_compare.py [--build build] [--model dense|moe]
            [--checkpoint DIR] [--batch 64 256] [--new 256 512] [--rounds 1] [--threads N] [--no-hf] [--aten]
+           [--base OTHER_BUILD]
 
 The checkpoint is the one rollout_bench creates: --model dense (default) the
 ~50M dense qwen2 (preset base50m, HF Qwen2ForCausalLM), --model moe the tiny
@@ -15,6 +16,8 @@ invocation and alternating which goes first:
   ours   rollout_bench BM_Engine_Decode/model:M/batch:B/new:N/onednn:1 in its own process
   aten   (--aten only) the same with onednn:0 (ATen's linear throughout: the
          engine before oneDNN products), in its own process
+  base   (--base only) rollout_bench of another build (e.g. main's) with
+         onednn:1, in its own process: before/after in one invocation
   HF     this script with --hf-child in its own process (--no-hf: skipped, for
          the long runs where only our speed against the peak is wanted)
 Each side samples at temperature 1 with no filter, from one 16-token prompt
@@ -81,6 +84,7 @@ def main():
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--no-hf", action="store_true", help="skip transformers (its columns print nan)")
     ap.add_argument("--aten", action="store_true", help="also run our engine with ATen's linear throughout (column aten)")
+    ap.add_argument("--base", help="another build directory whose engine runs in the same rounds (column base, ratio base/HF)")
     ap.add_argument("--hf-child", nargs=3, type=str, metavar=("CHECKPOINT", "BATCH", "NEW"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.hf_child:
@@ -91,7 +95,8 @@ def main():
     args.checkpoint = args.checkpoint or default_checkpoint
     rollout_bench = os.path.join(args.build, "bench/rollout/rollout_bench")
     core_bench = os.path.join(args.build, "bench/core_bench")
-    for binary in (rollout_bench, core_bench):
+    base_bench = os.path.join(args.base, "bench/rollout/rollout_bench") if args.base else None
+    for binary in (rollout_bench, core_bench) + ((base_bench,) if base_bench else ()):
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"{binary} not found: ninja -C {args.build} rollout_bench core_bench")
     # Both children use exactly this many threads (rollout_bench takes its cores from the affinity mask).
@@ -105,7 +110,7 @@ def main():
 
     print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); load average at start "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
-    header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'aten':>9} {'HF tok/s':>9} {'ratio':>6} {'GFLOP/s':>8} "
+    header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'aten':>9} {'base':>9} {'HF tok/s':>9} {'ratio':>6} {'base/HF':>7} {'GFLOP/s':>8} "
               f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'loaded':>7} {'growth':>6} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")
     print(header, flush=True)
     for batch in args.batch:
@@ -113,10 +118,10 @@ def main():
             for r in range(args.rounds):
                 peak = google_bench(taskset + [core_bench], "BM_Matmul_Fp32/1024", env)["GFLOP/s"]
 
-                def ours(onednn=1):
-                    if onednn == 0 and not args.aten:
+                def ours(onednn=1, binary=rollout_bench):
+                    if (onednn == 0 and not args.aten) or binary is None:
                         return {"tok/s": float("nan")}
-                    return google_bench(taskset + [rollout_bench],
+                    return google_bench(taskset + [binary],
                                         f"BM_Engine_Decode/model:{model_index}/batch:{batch}/new:{new}/onednn:{onednn}/", env)
 
                 def hf():
@@ -127,11 +132,12 @@ def main():
                     return json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
 
                 if r % 2 == 0:
-                    o, a, h = ours(), ours(onednn=0), hf()
+                    o, a, b, h = ours(), ours(onednn=0), ours(binary=base_bench), hf()
                 else:
-                    h, a, o = hf(), ours(onednn=0), ours()
+                    h, b, a, o = hf(), ours(binary=base_bench), ours(onednn=0), ours()
                 tok, gflops = o["tok/s"], o["GFLOP/s"]
-                print(f"{batch:5d} {new:4d} {r:5d} {tok:10.1f} {a['tok/s']:9.1f} {h['tok_per_s']:9.1f} {tok / h['tok_per_s']:6.2f} {gflops:8.1f} "
+                print(f"{batch:5d} {new:4d} {r:5d} {tok:10.1f} {a['tok/s']:9.1f} {b['tok/s']:9.1f} {h['tok_per_s']:9.1f} {tok / h['tok_per_s']:6.2f} "
+                      f"{b['tok/s'] / h['tok_per_s']:7.2f} {gflops:8.1f} "
                       f"{peak:9.1f} {100 * gflops / peak:6.1f} {o['peak_rss_MB']:7.0f} {o['after_load_MB']:7.0f} {o['gen_growth_MB']:6.0f} {o['weights_MB']:7.0f} {o['kv_MB']:6.0f} "
                       f"{h['peak_rss_MB']:7.0f} {os.getloadavg()[0]:5.1f}", flush=True)
 

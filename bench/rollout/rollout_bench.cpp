@@ -27,13 +27,19 @@
 // GRPO_BENCH_SAVE_DIR=dir saves each created model's checkpoint there (hf_compare.py
 // reads it); GRPO_BENCH_MODEL_DIR=dir loads a model from that checkpoint instead of
 // creating it when the checkpoint's model_type is the model's (one dir, one model).
+// GRPO_BENCH_PROFILE=file.json records BM_Engine_Decode's generate with the torch
+// (Kineto) profiler and saves the trace there: per-op times of a decode step
+// (profile_summary.py sums them; perf cannot attribute the oneDNN JIT code).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "core/torch_runtime.h"
@@ -62,6 +68,19 @@ bool reset_peak_rss() {
   out.flush();
   return static_cast<bool>(out);
 }
+
+// Records the torch profiler between construction and save() (GRPO_BENCH_PROFILE).
+class BenchProfiler {
+ public:
+  BenchProfiler() {
+    namespace prof = torch::autograd::profiler;
+    const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO, /*report_input_shapes=*/true);
+    const std::set<torch::profiler::impl::ActivityType> activities{torch::profiler::impl::ActivityType::CPU};
+    prof::prepareProfiler(config, activities);
+    prof::enableProfiler(config, activities);
+  }
+  void save(const std::string& path) { torch::autograd::profiler::disableProfiler()->save(path); }
+};
 
 double load_peak_mb = -1;  // VmHWM when the (first) model was ready
 
@@ -125,11 +144,15 @@ void BM_Engine_Decode(benchmark::State& state) {
   double after_load = proc_status_mb("VmRSS");
   double peak_before = peak_rss_mb();  // the reset below lowers getrusage's maximum too
   bool peak_reset = reset_peak_rss();
+  const char* profile_path = std::getenv("GRPO_BENCH_PROFILE");
+  std::unique_ptr<BenchProfiler> profiler;
+  if (profile_path) profiler = std::make_unique<BenchProfiler>();
   for (auto _ : state) {
     auto out = engine.generate({r});
     generated = 0;
     for (const auto& c : out[0].completions) generated += static_cast<int64_t>(c.ids.size());
   }
+  if (profiler) profiler->save(profile_path);
   report(state, *model, generated);
   double gen_peak = peak_reset ? proc_status_mb("VmHWM") : -1;
   state.counters["peak_rss_MB"] = std::max(peak_before, peak_rss_mb());

@@ -1,0 +1,39 @@
+// decode_attention.h: GQA attention of one new token per row over the KV
+// cache on the CPU (fp32), reading every row's keys and values in place in
+// its own slot, each row over its own length.
+//
+// Why: at decode SDPA gets q [B, KV, G, hd] against the cache; its CPU kernel
+// runs one MKL GEMM per (row, kv head) of only G query rows, and MKL copies
+// (packs) the key block before every one of them: perf of a 50M-model decode
+// at batch 64 showed ~11% of the step in those copies. Rows of unequal length
+// needed a [B, 1, 1, Tk] mask, rows whose slots are not consecutive
+// (continuous batching) a gathered copy of their cache every layer, and the
+// new key and value two index_put_ calls. Here each (row, kv head) writes its
+// new key and value and reads its keys once for its G query heads, with
+// plain loops; the softmax is ATen's.
+//
+// Numerics: fp32 throughout, scores max-subtracted (ATen's softmax); differs
+// from SDPA by float rounding (~1e-7).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace grpo::policies::detail {
+
+// Appends each row's new key and value at position starts[b] of cache slot
+// slots[b] (kv head h / G serves query head h: HF repeat_kv order), then
+// returns softmax(q Kᵀ · scale) V per row b and query head h over that slot's
+// keys [0, starts[b]]. q [B, H, hd]; k_new, v_new [B, KV, hd]; k_cache,
+// v_cache [slots, KV, max_len, hd] contiguous; CPU fp32; one row per slot.
+// Returns [B, H, hd].
+torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k_new, const torch::Tensor& v_new, torch::Tensor& k_cache,
+                               torch::Tensor& v_cache, const std::vector<int64_t>& slots, const std::vector<int64_t>& starts,
+                               double scale);
+
+// Whether decode_attention takes these tensors (CPU, fp32, contiguous cache).
+bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache);
+
+}  // namespace grpo::policies::detail

@@ -1,0 +1,69 @@
+// decode_attention (policies/decode_attention.h): the new key and value land
+// at each row's position of its slot, and the output equals softmax attention
+// (float64 reference) over that slot's keys: rows of unequal length in slots
+// that are not consecutive, G query heads per kv head, head dims with and
+// without a tail beyond the 8 lanes.
+#include "policies/decode_attention.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace grpo::policies::detail {
+namespace {
+
+// SDPA per row over its own keys, kv head h / G for query head h (repeat_kv order).
+torch::Tensor decode_attention_reference(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache,
+                                         const std::vector<int64_t>& slots, const std::vector<int64_t>& lens, double scale) {
+  const int64_t B = q.size(0), H = q.size(1), KV = k_cache.size(1), G = H / KV;
+  std::vector<torch::Tensor> rows;
+  for (int64_t b = 0; b < B; ++b) {
+    auto k = k_cache[slots[b]].narrow(1, 0, lens[b]).repeat_interleave(G, 0);  // [H, n, hd]
+    auto v = v_cache[slots[b]].narrow(1, 0, lens[b]).repeat_interleave(G, 0);
+    auto p = (torch::matmul(q[b].unsqueeze(1).to(torch::kDouble), k.transpose(1, 2).to(torch::kDouble)) * scale).softmax(-1);
+    rows.push_back(torch::matmul(p, v.to(torch::kDouble)).squeeze(1));  // [H, hd]
+  }
+  return torch::stack(rows).to(torch::kFloat);
+}
+
+void expect_decode_attention_matches(int64_t heads, int64_t kv_heads, int64_t head_dim) {
+  torch::manual_seed(heads * 100 + head_dim);
+  const int64_t S = 7, L = 40;
+  auto k_cache = torch::randn({S, kv_heads, L, head_dim});
+  auto v_cache = torch::randn({S, kv_heads, L, head_dim});
+  auto k_before = k_cache.clone(), v_before = v_cache.clone();
+  std::vector<int64_t> slots = {5, 0, 3, 6}, starts = {0, 39, 16, 28};  // not consecutive; 1 to max_len keys
+  auto q = torch::randn({4, heads, head_dim}) * 2;
+  auto k_new = torch::randn({4, kv_heads, head_dim}), v_new = torch::randn({4, kv_heads, head_dim});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  auto out = decode_attention(q, k_new, v_new, k_cache, v_cache, slots, starts, scale);
+  for (int64_t b = 0; b < 4; ++b) {
+    k_before[slots[b]].select(1, starts[b]).copy_(k_new[b]);
+    v_before[slots[b]].select(1, starts[b]).copy_(v_new[b]);
+  }
+  EXPECT_TRUE(torch::equal(k_cache, k_before)) << "only the new keys were written, where they belong";
+  EXPECT_TRUE(torch::equal(v_cache, v_before));
+  std::vector<int64_t> lens;
+  for (int64_t s : starts) lens.push_back(s + 1);
+  auto expected = decode_attention_reference(q, k_cache, v_cache, slots, lens, scale);
+  ASSERT_EQ(out.sizes(), expected.sizes());
+  EXPECT_LE((out - expected).abs().max().item<double>(), 1e-5) << heads << " heads, " << kv_heads << " kv heads, dim " << head_dim;
+}
+
+TEST(DecodeAttention, GroupedHeadsMatchSdpaPerRow) { expect_decode_attention_matches(8, 2, 64); }
+TEST(DecodeAttention, OneQueryHeadPerKvHeadAndDimTail) { expect_decode_attention_matches(3, 3, 12); }
+
+TEST(DecodeAttention, RejectsRowsOutsideTheCache) {
+  auto k_cache = torch::zeros({2, 1, 8, 4}), v_cache = torch::zeros({2, 1, 8, 4});
+  auto q = torch::zeros({1, 1, 4}), kv = torch::zeros({1, 1, 4});
+  EXPECT_THROW(decode_attention(q, kv, kv, k_cache, v_cache, {2}, {3}, 1.0), Error);  // no slot 2
+  EXPECT_THROW(decode_attention(q, kv, kv, k_cache, v_cache, {1}, {8}, 1.0), Error);  // the slot is full
+  auto q2 = torch::zeros({2, 1, 4}), kv2 = torch::zeros({2, 1, 4});
+  EXPECT_THROW(decode_attention(q2, kv2, kv2, k_cache, v_cache, {1, 1}, {0, 0}, 1.0), Error);  // one slot, two rows
+  EXPECT_FALSE(decode_attention_applies(q.to(torch::kDouble), k_cache, v_cache));
+}
+
+}  // namespace
+}  // namespace grpo::policies::detail

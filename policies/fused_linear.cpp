@@ -8,7 +8,7 @@ namespace {
 
 // The tensors as rows [Σ rows, ...] of their shared storage, when each
 // starts where the previous one ends (contiguous, same storage); else undefined.
-torch::Tensor consecutive_rows(const std::vector<torch::Tensor>& parts) {
+torch::Tensor fused_consecutive_rows(const std::vector<torch::Tensor>& parts) {
   const torch::Tensor& first = parts.front();
   int64_t rows = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -25,7 +25,7 @@ torch::Tensor consecutive_rows(const std::vector<torch::Tensor>& parts) {
 }
 
 // Rebinds the tensors to consecutive rows of one new storage (values kept).
-void rebind_rows(const std::vector<torch::Tensor*>& parts) {
+void fused_rebind_rows(const std::vector<torch::Tensor*>& parts) {
   std::vector<torch::Tensor> values;
   for (torch::Tensor* t : parts) values.push_back(t->detach());
   torch::Tensor all = torch::cat(values, 0);
@@ -46,8 +46,8 @@ void share_rows(const std::vector<torch::nn::Linear*>& layers) {
     weights.push_back(&(*l)->weight);
     if ((*l)->bias.defined()) biases.push_back(&(*l)->bias);
   }
-  rebind_rows(weights);
-  if (biases.size() == layers.size()) rebind_rows(biases);
+  fused_rebind_rows(weights);
+  if (biases.size() == layers.size()) fused_rebind_rows(biases);
 }
 
 torch::Tensor fused_linear(const std::vector<torch::nn::Linear*>& layers, const torch::Tensor& x, OnednnLinear fast) {
@@ -57,11 +57,11 @@ torch::Tensor fused_linear(const std::vector<torch::nn::Linear*>& layers, const 
     weights.push_back((*l)->weight);
     biases.push_back((*l)->bias);
   }
-  torch::Tensor w = consecutive_rows(weights);
+  torch::Tensor w = fused_consecutive_rows(weights);
   if (!w.defined()) return {};
   torch::Tensor b;
   if (biases.front().defined()) {
-    b = consecutive_rows(biases);
+    b = fused_consecutive_rows(biases);
     if (!b.defined()) return {};
   } else {
     for (const torch::Tensor& t : biases)

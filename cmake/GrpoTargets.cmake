@@ -46,6 +46,10 @@ function(_grpo_target_common target)
     # The batches include the PCH like single files do. Helpers of a target's
     # files must have distinct names (scripts/unity-check.sh finds clashes).
     set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${GRPO_UNITY_BATCH_SIZE})
+    # GCC takes a .cpp included by a batch for a header, and then warns that a
+    # class of that .cpp holds a member of an anonymous-namespace type, which
+    # is harmless there (rollout/worker.cpp's WorkerState).
+    target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
     # nvcc files stay apart (CMake 3.25 batches only C and C++; later ones may
     # batch CUDA too, whose files need their own compile flags).
     get_target_property(target_sources ${target} SOURCES)

@@ -42,6 +42,22 @@ function(_grpo_target_common target)
   if(GRPO_WITH_CUDA)
     target_compile_definitions(${target} PUBLIC GRPO_WITH_CUDA=1)
   endif()
+  if(GRPO_UNITY)
+    # The batches include the PCH like single files do. Helpers of a target's
+    # files must have distinct names (scripts/unity-check.sh finds clashes).
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${GRPO_UNITY_BATCH_SIZE})
+    # GCC takes a .cpp included by a batch for a header, and then warns that a
+    # class of that .cpp holds a member of an anonymous-namespace type, which
+    # is harmless there (rollout/worker.cpp's WorkerState).
+    target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+    # nvcc files stay apart (CMake 3.25 batches only C and C++; later ones may
+    # batch CUDA too, whose files need their own compile flags).
+    get_target_property(target_sources ${target} SOURCES)
+    list(FILTER target_sources INCLUDE REGEX "\\.cu$")
+    if(target_sources)
+      set_source_files_properties(${target_sources} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+    endif()
+  endif()
 endfunction()
 
 function(grpo_library name)

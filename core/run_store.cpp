@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/internal/sqlite_statement.h"
+#include "core/wall_clock.h"
 
 namespace grpo {
 namespace {
@@ -34,10 +35,6 @@ const char* const kMigrations[] = {
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == RunStore::kSchemaVersion, "one migration per schema version");
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -142,7 +139,7 @@ void RunStore::write_step(const StepRecord& r) {
     }
     // The steps row goes last: its presence marks the step as complete.
     Statement st(db_, path_, "INSERT INTO steps(step, time) VALUES(?, ?)");
-    st.bind(1, r.step).bind(2, now_seconds()).run_and_reset();
+    st.bind(1, r.step).bind(2, unix_seconds()).run_and_reset();
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
@@ -152,12 +149,12 @@ void RunStore::write_step(const StepRecord& r) {
 
 void RunStore::add_checkpoint(const CheckpointRecord& r) {
   Statement s(db_, path_, "INSERT INTO checkpoints(step, path, checksum, time) VALUES(?, ?, ?, ?)");
-  s.bind(1, r.step).bind(2, r.path).bind(3, r.checksum).bind(4, now_seconds()).run_and_reset();
+  s.bind(1, r.step).bind(2, r.path).bind(3, r.checksum).bind(4, unix_seconds()).run_and_reset();
 }
 
 void RunStore::add_event(const EventRecord& r) {
   Statement s(db_, path_, "INSERT INTO events(time, step, level, source, message) VALUES(?, ?, ?, ?, ?)");
-  s.bind(1, r.time > 0 ? r.time : now_seconds()).bind(2, r.step).bind(3, r.level).bind(4, r.source);
+  s.bind(1, r.time > 0 ? r.time : unix_seconds()).bind(2, r.step).bind(3, r.level).bind(4, r.source);
   s.bind(5, r.message).run_and_reset();
 }
 

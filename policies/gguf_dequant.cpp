@@ -8,7 +8,8 @@ namespace grpo::policies {
 
 namespace {
 
-constexpr uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ4_1 = 3, kQ8_0 = 8, kBF16 = 30;
+// ggml tensor types (ggml.h, enum ggml_type) that dequantize() reads.
+constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ4_0 = 2, kGgmlQ4_1 = 3, kGgmlQ8_0 = 8, kGgmlBF16 = 30;
 
 struct TypeEntry {
   uint32_t id;
@@ -59,7 +60,7 @@ std::string ggml_type_name(uint32_t type) {
 }
 
 bool ggml_type_supported(uint32_t type) {
-  return type == kF32 || type == kF16 || type == kBF16 || type == kQ8_0 || type == kQ4_0 || type == kQ4_1;
+  return type == kGgmlF32 || type == kGgmlF16 || type == kGgmlBF16 || type == kGgmlQ8_0 || type == kGgmlQ4_0 || type == kGgmlQ4_1;
 }
 
 std::string ggml_supported_types() { return "F32, F16, BF16, Q8_0, Q4_0, Q4_1"; }
@@ -73,17 +74,17 @@ torch::Tensor dequantize(uint32_t type, const uint8_t* data, int64_t n) {
   const int64_t nb = n / t.block_size;
   // from_blob does not own `data`: every branch returns a fresh tensor.
   auto* raw = const_cast<uint8_t*>(data);
-  if (type == kF32) return torch::from_blob(raw, {n}, torch::kFloat).clone();
-  if (type == kF16) return torch::from_blob(raw, {n}, torch::kHalf).to(torch::kFloat);
-  if (type == kBF16) return torch::from_blob(raw, {n}, torch::kBFloat16).to(torch::kFloat);
+  if (type == kGgmlF32) return torch::from_blob(raw, {n}, torch::kFloat).clone();
+  if (type == kGgmlF16) return torch::from_blob(raw, {n}, torch::kHalf).to(torch::kFloat);
+  if (type == kGgmlBF16) return torch::from_blob(raw, {n}, torch::kBFloat16).to(torch::kFloat);
   torch::Tensor blocks = torch::from_blob(raw, {nb, t.type_size}, torch::kUInt8);
   torch::Tensor d = f16_field(blocks, 0);
   torch::Tensor x;
-  if (type == kQ8_0) {
+  if (type == kGgmlQ8_0) {
     x = field(blocks, 2, 34).view(torch::kChar).to(torch::kFloat) * d;
-  } else if (type == kQ4_0) {
+  } else if (type == kGgmlQ4_0) {
     x = (nibbles(field(blocks, 2, 18)) - 8.0f) * d;
-  } else {  // kQ4_1
+  } else {  // kGgmlQ4_1
     x = nibbles(field(blocks, 4, 20)) * d + f16_field(blocks, 2);
   }
   return x.reshape({n});

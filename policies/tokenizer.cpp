@@ -21,7 +21,17 @@
 
 namespace grpo::policies {
 
-using namespace internal;
+using internal::AddedToken;
+using internal::AddedTokenMatcher;
+using internal::BpeModel;
+using internal::Normalizer;
+using internal::PostProcessor;
+using internal::PreTokenizer;
+using internal::TextSegment;
+using internal::byte_level_to_bytes;
+using internal::check_decoder;
+using internal::utf8_complete_prefix;
+using internal::utf8_lossy;
 
 struct TokenizerImpl {
   std::string source;

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/run_store.h"
+#include "core/wall_clock.h"
 #include "report/chart_plan.h"
 #include "report/internal/report_page.h"
 
@@ -19,10 +20,6 @@ namespace grpo::report {
 namespace {
 
 using nlohmann::json;
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 const char* kind_name(ChartKind kind) {
   switch (kind) {
@@ -144,7 +141,7 @@ void add_run_facts(const RunStore& store, const ReportOptions& options, json& da
   }
   data["title"] = title;
   data["store"] = store.path();
-  data["generated"] = now_seconds();
+  data["generated"] = unix_seconds();
   data["meta"] = meta;
   json checkpoints = json::array(), events = json::array();
   for (const CheckpointRecord& c : store.checkpoints())

@@ -11,14 +11,11 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/wall_clock.h"
 #include "report/internal/event_proto.h"
 
 namespace grpo::report {
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -33,7 +30,7 @@ TensorBoardWriter::TensorBoardWriter(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "ab");
   if (!file_) throw IoError(path, "cannot open TensorBoard event file for appending: " + errno_text());
   if (size_ == 0) {
-    write_record(internal::encode_file_version_event(now_seconds()));
+    write_record(internal::encode_file_version_event(unix_seconds()));
     flush();
   }
 }
@@ -72,7 +69,7 @@ void TensorBoardWriter::write_record(const std::string& event) {
 }
 
 void TensorBoardWriter::add_scalars(int64_t step, const std::map<std::string, double>& scalars, double wall_time) {
-  if (wall_time <= 0) wall_time = now_seconds();
+  if (wall_time <= 0) wall_time = unix_seconds();
   write_record(internal::encode_scalars_event(wall_time, step, scalars));
   last_ = EventPosition{step, wall_time};
 }
@@ -82,7 +79,7 @@ void TensorBoardWriter::add_scalar(const std::string& tag, int64_t step, double 
 }
 
 void TensorBoardWriter::add_restart(int64_t step, double wall_time) {
-  write_record(internal::encode_restart_event(wall_time <= 0 ? now_seconds() : wall_time, step));
+  write_record(internal::encode_restart_event(wall_time <= 0 ? unix_seconds() : wall_time, step));
 }
 
 void TensorBoardWriter::flush() {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 
+#include "rewards/internal/math_text.h"
 #include "rewards/math_normalize.h"
 
 namespace grpo::rewards::math {
@@ -18,13 +19,6 @@ constexpr size_t kMaxItems = 64;          // bounded set matching work (quadrati
 constexpr double kExactFormTol = 1e-9;    // roots and pi: doubles carry ~1e-15
 constexpr int kRandomPoints = 6;
 constexpr int kMinValidPoints = 3;
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 // Splits at top-level occurrences of `sep` (outside (), [], {}, \{ \}).
 std::vector<std::string> split_top(const std::string& s, const std::string& sep) {

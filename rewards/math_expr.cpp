@@ -6,12 +6,11 @@
 #include <cstring>
 #include <string_view>
 
+#include "rewards/internal/math_text.h"
+
 namespace grpo::rewards::math {
 
 namespace {
-
-bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
-bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 
 const char* const kGreek[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta",
                               "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho",

@@ -5,16 +5,11 @@
 #include <cctype>
 #include <vector>
 
+#include "rewards/internal/math_text.h"
+
 namespace grpo::rewards::math {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 std::string lower(const std::string& s) {
   std::string out = s;

@@ -7,14 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "rewards/internal/math_text.h"
 #include "rewards/math_extract.h"
 
 namespace grpo::rewards::math {
 
 namespace {
-
-bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
-bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 
 bool starts_with_at(const std::string& s, size_t i, std::string_view word) {
   return s.compare(i, word.size(), word) == 0;

@@ -29,7 +29,7 @@ torch::Tensor row_parameters(const std::vector<RowSampling>& rows, int64_t vocab
 // (float64): the first index whose cumulative weight exceeds u * total, which
 // always has weight > 0, except when rounding puts the target at the very
 // top: then the last index with weight (sampler.cpp steps back to it).
-torch::Tensor draw(const torch::Tensor& weights, const torch::Tensor& uniforms) {
+torch::Tensor draw_on_device(const torch::Tensor& weights, const torch::Tensor& uniforms) {
   const int64_t v = weights.size(1);
   auto cdf = torch::cumsum(weights, 1);
   auto target = uniforms.unsqueeze(1) * cdf.narrow(1, v - 1, 1);
@@ -41,7 +41,7 @@ torch::Tensor draw(const torch::Tensor& weights, const torch::Tensor& uniforms) 
 
 // Keep-mask over tokens sorted by descending probability, [N, V] bool, from
 // the parameter columns: rank < k, mass ranked above < top_p, p >= min_p * p_max; rank 0 always.
-torch::Tensor keep_mask_sorted(const torch::Tensor& sorted_probs, const torch::Tensor& params) {
+torch::Tensor keep_mask_sorted_on_device(const torch::Tensor& sorted_probs, const torch::Tensor& params) {
   const int64_t v = sorted_probs.size(1);
   auto rank = torch::arange(v, sorted_probs.options().dtype(torch::kLong)).unsqueeze(0);
   auto before = torch::cumsum(sorted_probs, 1) - sorted_probs;
@@ -78,10 +78,10 @@ SampledTokens sample_tokens_on_device(const torch::Tensor& logits, const std::ve
     if (any_filter(rows)) {
       auto sorted = logp.to(torch::kFloat64).sort(1, /*descending=*/true);
       auto sorted_probs = std::get<0>(sorted).exp();
-      auto weights = sorted_probs * keep_mask_sorted(sorted_probs, params);
-      sampled = std::get<1>(sorted).gather(1, draw(weights, uniforms).unsqueeze(1)).squeeze(1);
+      auto weights = sorted_probs * keep_mask_sorted_on_device(sorted_probs, params);
+      sampled = std::get<1>(sorted).gather(1, draw_on_device(weights, uniforms).unsqueeze(1)).squeeze(1);
     } else {
-      sampled = draw(logp.exp().to(torch::kFloat64), uniforms);  // exp in float32, as sampler.cpp
+      sampled = draw_on_device(logp.exp().to(torch::kFloat64), uniforms);  // exp in float32, as sampler.cpp
     }
     tokens = torch::where(params.select(1, kRandom) > 0, sampled, tokens);
   }

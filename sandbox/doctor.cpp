@@ -21,9 +21,6 @@
 namespace grpo::sandbox {
 namespace {
 
-constexpr unsigned long kNamespaceFlags =
-    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-
 std::string first_line(const std::string& path) {
   std::ifstream in(path);
   std::string line;
@@ -35,7 +32,7 @@ int exit_at_once(void*) { _exit(0); }
 
 // The same clone() flags a run uses (internal/init_program.h).
 void probe_user_namespaces(Capabilities& caps) {
-  pid_t pid = internal::vfork_clone(exit_at_once, nullptr, kNamespaceFlags);
+  pid_t pid = internal::vfork_clone(exit_at_once, nullptr, internal::kRunNamespaceFlags);
   if (pid < 0) {
     caps.user_namespaces_detail = std::string("clone(CLONE_NEWUSER|...) refused: ") + std::strerror(errno);
     std::string max = first_line("/proc/sys/user/max_user_namespaces");

@@ -33,8 +33,6 @@ namespace {
 
 using internal::InitReport;
 constexpr uid_t kInnerId = 1000;  // the program's uid and gid inside the user namespace
-constexpr unsigned long kNamespaceFlags =
-    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
 constexpr int kMaxSlots = 1024;
 constexpr int64_t kKillGraceMs = 3000;  // after a kill, how long the tree may take to die
 
@@ -368,7 +366,7 @@ Execution IsolatedRunner::run_step(const Step& step) {
   // --- launch
   const int64_t start = now_ms();
   std::string start_error;
-  const pid_t pid = init_->start(namespaces_ ? kNamespaceFlags : 0, plan_fd.fd, plan.report_fd, plan.keep_fds, &start_error);
+  const pid_t pid = init_->start(namespaces_ ? internal::kRunNamespaceFlags : 0, plan_fd.fd, plan.report_fd, plan.keep_fds, &start_error);
   if (pid < 0) {
     ex.detail = start_error;
     return ex;

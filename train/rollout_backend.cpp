@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file_text.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "rollout/engine.h"
@@ -89,19 +90,12 @@ class LocalRollout : public RolloutBackend {
   std::map<int64_t, std::shared_ptr<policies::CausalLM>> frozen_;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class WorkerRollout : public RolloutBackend {
  public:
   WorkerRollout(const Recipe& recipe, const TrainComponents& c, const std::string& run_path)
       : policy_(c.policy), workers_(recipe.rollout.workers), bf16_on_wire_(recipe.rollout.weight_wire_dtype == "bf16") {
     pool_ = std::make_unique<rollout::WorkerPool>(
-        rollout::pool_options_from(recipe.rollout, recipe.model, c.policy->config().to_json(), read_text(c.tokenizer->source())));
+        rollout::pool_options_from(recipe.rollout, recipe.model, c.policy->config().to_json(), read_file_or_empty(c.tokenizer->source())));
     // Local workers share the cores: no LibTorch pool larger than its share.
     threads_per_worker_ = std::max(1, available_cores() / workers_);
     for (int i = 0; i < workers_; ++i) pids_.push_back(spawn_worker(i));

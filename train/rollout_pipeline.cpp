@@ -4,12 +4,12 @@
 #include <exception>
 #include <future>
 
+#include "core/wall_clock.h"
+
 namespace grpo::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file_text.h"
 #include "core/log.h"
 #include "report/html_report.h"
 #include "report/tensorboard_export.h"
@@ -21,13 +22,6 @@ std::string fnv1a_hex(const std::string& data) {
   std::ostringstream out;
   out << std::hex << h;
   return out.str();
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -48,7 +42,7 @@ std::string write_run_checkpoint(RunDirectory& dir, int64_t step, const policies
         learner::save_train_state(d, optimizer, progress);
       },
       keep);
-  dir.store().add_checkpoint({step, path, fnv1a_hex(read_text(path + "/MANIFEST.json"))});
+  dir.store().add_checkpoint({step, path, fnv1a_hex(read_file_or_empty(path + "/MANIFEST.json"))});
   GRPO_LOG_INFO("train", "checkpoint " << path);
   return path;
 }

@@ -17,6 +17,7 @@
 #include "core/run_directory.h"
 #include "core/stop_signal.h"
 #include "core/torch_runtime.h"
+#include "core/wall_clock.h"
 #include "learner/advantages.h"
 #include "learner/checkpoint.h"
 #include "learner/data_parallel.h"
@@ -38,8 +39,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // The recipe of a new run, or the stored one of a resumed run (with any --set on top).
 Recipe resolve_recipe(const TrainOptions& o) {

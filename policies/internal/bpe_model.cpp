@@ -6,15 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
+#include "policies/internal/tokenizer_json_error.h"
 #include "policies/internal/tokenizer_byte_level.h"
 
 namespace grpo::policies::internal {
 namespace {
-
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw Error("tokenizer.json: " + where + ": " + what);
-}
 
 // Pieces up to this many symbols use a rank array scanned linearly; longer
 // ones (long whitespace or letter runs) use a heap so the cost stays n log n.
@@ -23,19 +19,19 @@ constexpr uint32_t kNoRank = ~0u;
 
 void parse_vocab(const nlohmann::json& model, const std::string& where, TokenTable& vocab) {
   const auto it = model.find("vocab");
-  if (it == model.end() || !it->is_object()) fail(where + ".vocab", "missing or not an object of token -> id");
+  if (it == model.end() || !it->is_object()) tokenizer_json_fail(where + ".vocab", "missing or not an object of token -> id");
   for (auto e = it->begin(); e != it->end(); ++e) {
-    if (!e.value().is_number_integer()) fail(where + ".vocab[\"" + e.key() + "\"]", "id must be an integer");
+    if (!e.value().is_number_integer()) tokenizer_json_fail(where + ".vocab[\"" + e.key() + "\"]", "id must be an integer");
     const int64_t id = e.value().get<int64_t>();
-    if (id < 0 || id > (1 << 30)) fail(where + ".vocab[\"" + e.key() + "\"]", "id out of range: " + std::to_string(id));
+    if (id < 0 || id > (1 << 30)) tokenizer_json_fail(where + ".vocab[\"" + e.key() + "\"]", "id out of range: " + std::to_string(id));
     if (!vocab.add(e.key(), static_cast<int32_t>(id)))
-      fail(where + ".vocab[\"" + e.key() + "\"]", "id " + std::to_string(id) + " is used by two tokens");
+      tokenizer_json_fail(where + ".vocab[\"" + e.key() + "\"]", "id " + std::to_string(id) + " is used by two tokens");
   }
 }
 
 void parse_merges(const nlohmann::json& model, const std::string& where, const TokenTable& vocab, PairMap& merges) {
   const auto it = model.find("merges");
-  if (it == model.end() || !it->is_array()) fail(where + ".merges", "missing or not an array");
+  if (it == model.end() || !it->is_array()) tokenizer_json_fail(where + ".merges", "missing or not an array");
   merges.reserve(it->size());
   std::string joined;
   for (size_t rank = 0; rank < it->size(); ++rank) {
@@ -46,21 +42,21 @@ void parse_merges(const nlohmann::json& model, const std::string& where, const T
       const std::string& s = m.get_ref<const std::string&>();
       const size_t sp = s.find(' ');
       if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
-        fail(at, "\"" + s + "\" is not two tokens separated by one space");
+        tokenizer_json_fail(at, "\"" + s + "\" is not two tokens separated by one space");
       left = s.substr(0, sp);
       right = s.substr(sp + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
       left = m[0].get<std::string>();
       right = m[1].get<std::string>();
     } else {
-      fail(at, "expected \"A B\" or [\"A\", \"B\"], got " + m.dump());
+      tokenizer_json_fail(at, "expected \"A B\" or [\"A\", \"B\"], got " + m.dump());
     }
     const int32_t l = vocab.find(left), r = vocab.find(right);
     joined = left + right;
     const int32_t n = vocab.find(joined);
-    if (l < 0) fail(at, "token \"" + left + "\" is not in model.vocab");
-    if (r < 0) fail(at, "token \"" + right + "\" is not in model.vocab");
-    if (n < 0) fail(at, "merged token \"" + joined + "\" is not in model.vocab");
+    if (l < 0) tokenizer_json_fail(at, "token \"" + left + "\" is not in model.vocab");
+    if (r < 0) tokenizer_json_fail(at, "token \"" + right + "\" is not in model.vocab");
+    if (n < 0) tokenizer_json_fail(at, "merged token \"" + joined + "\" is not in model.vocab");
     merges.insert(l, r, {static_cast<uint32_t>(rank), n});  // a repeated pair keeps its first rank
   }
 }
@@ -73,18 +69,18 @@ BpeModel::BpeModel(BpeModel&&) noexcept = default;
 BpeModel& BpeModel::operator=(BpeModel&&) noexcept = default;
 
 BpeModel BpeModel::from_json(const nlohmann::json& model, const std::string& where) {
-  if (!model.is_object()) fail(where, "missing: tokenizer.json needs a \"model\" object (type BPE)");
+  if (!model.is_object()) tokenizer_json_fail(where, "missing: tokenizer.json needs a \"model\" object (type BPE)");
   const std::string type = model.value("type", std::string("BPE"));
-  if (type != "BPE") fail(where + ".type", "unsupported model type \"" + type + "\"; only BPE is supported");
+  if (type != "BPE") tokenizer_json_fail(where + ".type", "unsupported model type \"" + type + "\"; only BPE is supported");
   auto str = [&](const char* key) {
     auto it = model.find(key);
     return it == model.end() || it->is_null() ? std::string() : it->get<std::string>();
   };
   if (!str("continuing_subword_prefix").empty() || !str("end_of_word_suffix").empty())
-    fail(where, "continuing_subword_prefix / end_of_word_suffix are not supported (byte-level BPE uses neither)");
-  if (model.value("byte_fallback", false)) fail(where + ".byte_fallback", "byte_fallback BPE is not supported");
+    tokenizer_json_fail(where, "continuing_subword_prefix / end_of_word_suffix are not supported (byte-level BPE uses neither)");
+  if (model.value("byte_fallback", false)) tokenizer_json_fail(where + ".byte_fallback", "byte_fallback BPE is not supported");
   if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"].get<double>() > 0)
-    fail(where + ".dropout", "BPE dropout makes encoding random; set it to null");
+    tokenizer_json_fail(where + ".dropout", "BPE dropout makes encoding random; set it to null");
 
   BpeModel bpe;
   parse_vocab(model, where, bpe.vocab_);
@@ -94,7 +90,7 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, const std::string& whe
   const std::string unk = str("unk_token");
   if (!unk.empty()) {
     bpe.unk_id_ = bpe.vocab_.find(unk);
-    if (bpe.unk_id_ < 0) fail(where + ".unk_token", "\"" + unk + "\" is not in model.vocab");
+    if (bpe.unk_id_ < 0) tokenizer_json_fail(where + ".unk_token", "\"" + unk + "\" is not in model.vocab");
   }
   for (int b = 0; b < 256; ++b) {
     std::string ch;

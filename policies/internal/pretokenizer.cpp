@@ -4,17 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
+#include "policies/internal/tokenizer_json_error.h"
 
 namespace grpo::policies::internal {
 namespace {
 
 // GPT-2's pattern, which ByteLevel applies itself when use_regex is true.
 constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw Error("tokenizer.json: " + where + ": " + what);
-}
 
 bool flag(const nlohmann::json& v, const char* key, bool fallback) {
   auto it = v.find(key);
@@ -28,7 +24,7 @@ SplitBehavior parse_behavior(const nlohmann::json& v, const std::string& where) 
   if (b == "MergedWithPrevious") return SplitBehavior::kMergedWithPrevious;
   if (b == "MergedWithNext") return SplitBehavior::kMergedWithNext;
   if (b == "Contiguous") return SplitBehavior::kContiguous;
-  fail(where + ".behavior", "unknown split behavior \"" + b + "\"; expected Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous");
+  tokenizer_json_fail(where + ".behavior", "unknown split behavior \"" + b + "\"; expected Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous");
 }
 
 struct Span {
@@ -114,24 +110,24 @@ PreTokenizer PreTokenizer::from_json(const nlohmann::json& value, const std::str
 }
 
 void PreTokenizer::add_step(PreTokenizer& p, const nlohmann::json& v, const std::string& where) {
-  if (!v.is_object() || !v.contains("type") || !v["type"].is_string()) fail(where, "expected an object with a \"type\"");
+  if (!v.is_object() || !v.contains("type") || !v["type"].is_string()) tokenizer_json_fail(where, "expected an object with a \"type\"");
   const std::string type = v["type"].get<std::string>();
   if (type == "Sequence") {
     const auto it = v.find("pretokenizers");
-    if (it == v.end() || !it->is_array()) fail(where + ".pretokenizers", "a Sequence needs an array \"pretokenizers\"");
+    if (it == v.end() || !it->is_array()) tokenizer_json_fail(where + ".pretokenizers", "a Sequence needs an array \"pretokenizers\"");
     for (size_t i = 0; i < it->size(); ++i) add_step(p, (*it)[i], where + ".pretokenizers[" + std::to_string(i) + "]");
     return;
   }
   PreTokenizerStep step;
   if (type == "Split") {
     const auto pat = v.find("pattern");
-    if (pat == v.end() || !pat->is_object()) fail(where + ".pattern", "a Split needs {\"Regex\": ...} or {\"String\": ...}");
+    if (pat == v.end() || !pat->is_object()) tokenizer_json_fail(where + ".pattern", "a Split needs {\"Regex\": ...} or {\"String\": ...}");
     if (pat->contains("Regex")) {
       step.regex = std::make_unique<SplitRegex>((*pat)["Regex"].get<std::string>(), where + ".pattern.Regex");
     } else if (pat->contains("String")) {
       step.regex = std::make_unique<SplitRegex>(SplitRegex::literal((*pat)["String"].get<std::string>(), where + ".pattern.String"));
     } else {
-      fail(where + ".pattern", "a Split needs {\"Regex\": ...} or {\"String\": ...}");
+      tokenizer_json_fail(where + ".pattern", "a Split needs {\"Regex\": ...} or {\"String\": ...}");
     }
     step.behavior = parse_behavior(v, where);
     step.invert = flag(v, "invert", false);
@@ -141,7 +137,7 @@ void PreTokenizer::add_step(PreTokenizer& p, const nlohmann::json& v, const std:
     if (flag(v, "use_regex", true)) step.regex = std::make_unique<SplitRegex>(kGpt2Pattern, where + " (ByteLevel use_regex)");
     p.byte_level_ = true;
   } else {
-    fail(where + ".type", "unknown pre-tokenizer type \"" + type + "\"; supported: Sequence, Split, ByteLevel");
+    tokenizer_json_fail(where + ".type", "unknown pre-tokenizer type \"" + type + "\"; supported: Sequence, Split, ByteLevel");
   }
   p.steps_.push_back(std::move(step));
 }

@@ -2,7 +2,7 @@
 
 #include <re2/re2.h>
 
-#include "core/error.h"
+#include "policies/internal/tokenizer_json_error.h"
 #include "policies/internal/tokenizer_utf8.h"
 
 namespace grpo::policies::internal {
@@ -14,16 +14,12 @@ constexpr const char* kSpaceItems = "\\t\\n\\x0B\\f\\r\\x{85}\\p{Z}";
 constexpr const char* kWordItems = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
 constexpr const char* kLookaheadTail = "|\\s+(?!\\S)|\\s+";
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw Error("tokenizer.json: " + where + ": " + what);
-}
-
 std::unique_ptr<re2::RE2> compile(const std::string& pattern, const std::string& where) {
   re2::RE2::Options options;  // UTF-8, leftmost-first (Perl-like), as Oniguruma
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);
   auto re = std::make_unique<re2::RE2>(pattern, options);
-  if (!re->ok()) fail(where, "regex does not compile with RE2 (" + re->error() + "): " + pattern);
+  if (!re->ok()) tokenizer_json_fail(where, "regex does not compile with RE2 (" + re->error() + "): " + pattern);
   return re;
 }
 
@@ -45,11 +41,11 @@ std::string onig_to_re2(const std::string& pattern, const std::string& where) {
         case 'S':
         case 'W':
         case 'D':
-          if (in_class) fail(where, std::string("\\") + e + " inside a character class has no RE2 equivalent: " + pattern);
+          if (in_class) tokenizer_json_fail(where, std::string("\\") + e + " inside a character class has no RE2 equivalent: " + pattern);
           out += e == 'S' ? "[^" + std::string(kSpaceItems) + "]" : e == 'W' ? "[^" + std::string(kWordItems) + "]" : "\\P{Nd}";
           continue;
         default:
-          if (e >= '1' && e <= '9' && !in_class) fail(where, "back-references are not supported by RE2: " + pattern);
+          if (e >= '1' && e <= '9' && !in_class) tokenizer_json_fail(where, "back-references are not supported by RE2: " + pattern);
           out += c;
           out += e;
           continue;
@@ -63,7 +59,7 @@ std::string onig_to_re2(const std::string& pattern, const std::string& where) {
       class_start = true;
     } else if (c == '(' && i + 2 < pattern.size() && pattern[i + 1] == '?' &&
                (pattern[i + 2] == '=' || pattern[i + 2] == '!' || pattern[i + 2] == '<')) {
-      fail(where, "look-around is not supported (only a trailing `\\s+(?!\\S)|\\s+` is emulated): " + pattern);
+      tokenizer_json_fail(where, "look-around is not supported (only a trailing `\\s+(?!\\S)|\\s+` is emulated): " + pattern);
     }
     out += c;
   }

@@ -2,18 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
+#include "policies/internal/tokenizer_json_error.h"
 
 namespace grpo::policies::internal {
 namespace {
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw Error("tokenizer.json: " + where + ": " + what);
-}
-
 void add_template(PostProcessor& p, const nlohmann::json& v, const std::string& where) {
   const auto single = v.find("single");
-  if (single == v.end() || !single->is_array()) fail(where + ".single", "TemplateProcessing needs a \"single\" array");
+  if (single == v.end() || !single->is_array()) tokenizer_json_fail(where + ".single", "TemplateProcessing needs a \"single\" array");
   const nlohmann::json specials = v.value("special_tokens", nlohmann::json::object());
   bool after_text = false;
   for (size_t i = 0; i < single->size(); ++i) {
@@ -23,11 +19,11 @@ void add_template(PostProcessor& p, const nlohmann::json& v, const std::string& 
       after_text = true;
       continue;
     }
-    if (!item.contains("SpecialToken")) fail(at, "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+    if (!item.contains("SpecialToken")) tokenizer_json_fail(at, "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
     const std::string name = item["SpecialToken"].value("id", std::string());
     const auto tok = specials.find(name);
     if (tok == specials.end() || !tok->contains("ids"))
-      fail(at, "special token \"" + name + "\" is not in " + where + ".special_tokens");
+      tokenizer_json_fail(at, "special token \"" + name + "\" is not in " + where + ".special_tokens");
     for (const auto& id : (*tok)["ids"]) (after_text ? p.suffix : p.prefix).push_back(id.get<int32_t>());
   }
 }
@@ -38,11 +34,11 @@ void add(PostProcessor& p, const nlohmann::json& v, const std::string& where) {
   if (type == "TemplateProcessing") return add_template(p, v, where);
   if (type == "Sequence") {
     const auto it = v.find("processors");
-    if (it == v.end() || !it->is_array()) fail(where + ".processors", "a Sequence needs an array");
+    if (it == v.end() || !it->is_array()) tokenizer_json_fail(where + ".processors", "a Sequence needs an array");
     for (size_t i = 0; i < it->size(); ++i) add(p, (*it)[i], where + ".processors[" + std::to_string(i) + "]");
     return;
   }
-  fail(where + ".type", "unsupported post-processor \"" + type + "\"; supported: ByteLevel, TemplateProcessing, Sequence (or null)");
+  tokenizer_json_fail(where + ".type", "unsupported post-processor \"" + type + "\"; supported: ByteLevel, TemplateProcessing, Sequence (or null)");
 }
 
 bool has_byte_level(const nlohmann::json& v) {
@@ -65,7 +61,7 @@ PostProcessor PostProcessor::from_json(const nlohmann::json& value, const std::s
 
 void check_decoder(const nlohmann::json& value, const std::string& where) {
   if (!has_byte_level(value))
-    fail(where, "decoder must be ByteLevel (byte-level BPE); got " + (value.is_null() ? std::string("null") : value.dump().substr(0, 80)));
+    tokenizer_json_fail(where, "decoder must be ByteLevel (byte-level BPE); got " + (value.is_null() ? std::string("null") : value.dump().substr(0, 80)));
 }
 
 }  // namespace grpo::policies::internal

@@ -11,12 +11,18 @@
 //   init.kill_uid(uid);                            // Landlock tier: what a run left
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
 namespace grpo::sandbox::internal {
+
+// The namespaces a run's init starts in (user, pid, network, mount, IPC, UTS);
+// the doctor probes with the same flags.
+constexpr unsigned long kRunNamespaceFlags =
+    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
 
 // Where grpo-sandbox-init is: next to the running executable (an installed
 // grpo), else where this build wrote it. "" and *why when neither exists.

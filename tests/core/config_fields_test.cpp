@@ -43,7 +43,7 @@ Sample read(const std::string& text) {
   return read_config<Sample>(nlohmann::json::parse(text), Origins("r.json"));
 }
 
-std::string error_of(const std::string& text) {
+std::string read_error_of(const std::string& text) {
   try {
     read(text);
   } catch (const ConfigError& e) {
@@ -75,23 +75,23 @@ TEST(ConfigFieldsTest, ReadsEveryFieldType) {
 }
 
 TEST(ConfigFieldsTest, UnknownKeySuggestsTheNearOne) {
-  EXPECT_EQ(error_of(R"({"lrr": 1})"), "r.json: lrr: unknown key in the recipe (did you mean 'lr'?)");
-  EXPECT_EQ(error_of(R"({"inner": {"kk": 1}})"), "r.json: inner.kk: unknown key in 'inner' (did you mean 'k'?)");
+  EXPECT_EQ(read_error_of(R"({"lrr": 1})"), "r.json: lrr: unknown key in the recipe (did you mean 'lr'?)");
+  EXPECT_EQ(read_error_of(R"({"inner": {"kk": 1}})"), "r.json: inner.kk: unknown key in 'inner' (did you mean 'k'?)");
 }
 
 TEST(ConfigFieldsTest, WrongTypesNameTheKeyAndTheValue) {
-  EXPECT_EQ(error_of(R"({"lr": "fast"})"), "r.json: lr: expected a number, got string \"fast\"");
-  EXPECT_EQ(error_of(R"({"steps": 1.5})"), "r.json: steps: expected an integer, got number 1.5");
-  EXPECT_EQ(error_of(R"({"flag": 1})"), "r.json: flag: expected true or false, got integer 1");
-  EXPECT_EQ(error_of(R"({"stops": "x"})"), "r.json: stops: expected a list, got string \"x\"");
-  EXPECT_EQ(error_of(R"({"list": [{"k": "z"}]})"), "r.json: list[0].k: expected an integer, got string \"z\"");
-  EXPECT_EQ(error_of(R"({"steps": 99999999999})"), "r.json: steps: integer 99999999999 is out of range");
+  EXPECT_EQ(read_error_of(R"({"lr": "fast"})"), "r.json: lr: expected a number, got string \"fast\"");
+  EXPECT_EQ(read_error_of(R"({"steps": 1.5})"), "r.json: steps: expected an integer, got number 1.5");
+  EXPECT_EQ(read_error_of(R"({"flag": 1})"), "r.json: flag: expected true or false, got integer 1");
+  EXPECT_EQ(read_error_of(R"({"stops": "x"})"), "r.json: stops: expected a list, got string \"x\"");
+  EXPECT_EQ(read_error_of(R"({"list": [{"k": "z"}]})"), "r.json: list[0].k: expected an integer, got string \"z\"");
+  EXPECT_EQ(read_error_of(R"({"steps": 99999999999})"), "r.json: steps: integer 99999999999 is out of range");
 }
 
 TEST(ConfigFieldsTest, ChecksRejectOutOfRangeValues) {
-  EXPECT_EQ(error_of(R"({"lr": -1})"), "r.json: lr: must be > 0, got -1");
-  EXPECT_EQ(error_of(R"({"inner": {"k": -2}})"), "r.json: inner.k: must be >= 0, got -2");
-  EXPECT_EQ(error_of(R"({"mode": "bb"})"), "r.json: mode: 'bb' is not one of: a, b (did you mean 'b'?)");
+  EXPECT_EQ(read_error_of(R"({"lr": -1})"), "r.json: lr: must be > 0, got -1");
+  EXPECT_EQ(read_error_of(R"({"inner": {"k": -2}})"), "r.json: inner.k: must be >= 0, got -2");
+  EXPECT_EQ(read_error_of(R"({"mode": "bb"})"), "r.json: mode: 'bb' is not one of: a, b (did you mean 'b'?)");
 }
 
 TEST(ConfigFieldsTest, WriterEmitsEveryFieldWithDefaults) {

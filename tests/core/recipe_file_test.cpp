@@ -27,7 +27,7 @@ struct Doc {
   }
 };
 
-std::string error_of(const std::function<void()>& f) {
+std::string config_error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const ConfigError& e) {
@@ -52,7 +52,7 @@ TEST(RecipeFileTest, ErrorsNameTheFileTheKeyCameFrom) {
   write_file(d.file("base.json"), R"({"learner": {"lr": "x"}})");
   write_file(d.file("child.json"), R"({"extends": "base.json", "learner": {"steps": 2}})");
   RecipeDocument doc = load_recipe_document(d.file("child.json"));
-  EXPECT_EQ(error_of([&] { read_config<Doc>(doc.root, doc.origins); }),
+  EXPECT_EQ(config_error_of([&] { read_config<Doc>(doc.root, doc.origins); }),
             d.file("base.json") + ": learner.lr: expected a number, got string \"x\"");
 }
 
@@ -60,21 +60,21 @@ TEST(RecipeFileTest, CyclesAreRejected) {
   TempDir d;
   write_file(d.file("a.json"), R"({"extends": "b.json"})");
   write_file(d.file("b.json"), R"({"extends": "a.json"})");
-  std::string e = error_of([&] { load_recipe_document(d.file("a.json")); });
+  std::string e = config_error_of([&] { load_recipe_document(d.file("a.json")); });
   EXPECT_NE(e.find("inheritance cycle"), std::string::npos) << e;
 }
 
 TEST(RecipeFileTest, MissingParentIsAnError) {
   TempDir d;
   write_file(d.file("a.json"), R"({"extends": "nope.json"})");
-  EXPECT_EQ(error_of([&] { load_recipe_document(d.file("a.json")); }),
+  EXPECT_EQ(config_error_of([&] { load_recipe_document(d.file("a.json")); }),
             d.file("a.json") + ": extends: file not found: " + d.file("nope.json"));
 }
 
 TEST(RecipeFileTest, SyntaxErrorsGiveLineAndColumn) {
   TempDir d;
   write_file(d.file("bad.json"), "{\n  \"learner\": {\n    \"lr\": ,\n  }\n}\n");
-  std::string e = error_of([&] { load_recipe_document(d.file("bad.json")); });
+  std::string e = config_error_of([&] { load_recipe_document(d.file("bad.json")); });
   EXPECT_NE(e.find(d.file("bad.json") + ": invalid JSON at line 3"), std::string::npos) << e;
 }
 
@@ -89,13 +89,13 @@ TEST(RecipeFileTest, OverridesAreTypedAndNamedInErrors) {
   EXPECT_EQ(r.tags.size(), 2u);
 
   apply_override(doc, "learner.stepz=3");
-  EXPECT_EQ(error_of([&] { read_config<Doc>(doc.root, doc.origins); }),
+  EXPECT_EQ(config_error_of([&] { read_config<Doc>(doc.root, doc.origins); }),
             "--set learner.stepz=3: learner.stepz: unknown key in 'learner' (did you mean 'steps'?)");
 }
 
 TEST(RecipeFileTest, OverrideWithoutEqualsIsAnError) {
   RecipeDocument doc;
-  EXPECT_EQ(error_of([&] { apply_override(doc, "learner.lr"); }),
+  EXPECT_EQ(config_error_of([&] { apply_override(doc, "learner.lr"); }),
             "--set learner.lr: expected KEY=VALUE, e.g. --set learner.lr=1e-6");
 }
 

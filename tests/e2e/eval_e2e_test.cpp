@@ -17,13 +17,12 @@
 namespace grpo {
 namespace {
 
+using testing::grpo_command;
 using testing::read_file;
 using testing::run_command;
 using testing::shell_quote;
 using testing::TempDir;
 using testing::write_file;
-
-std::string grpo() { return shell_quote(testing::grpo_binary()); }
 
 // C(n, k) as a double, by the product formula (small n only).
 double choose(int64_t n, int64_t k) {
@@ -38,7 +37,7 @@ class EvalE2ETest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     assets_ = new TempDir();
-    auto corpus = run_command(grpo() + " data generate arithmetic --size 300 --seed 5");
+    auto corpus = run_command(grpo_command() + " data generate arithmetic --size 300 --seed 5");
     ASSERT_EQ(corpus.exit_code, 0) << corpus.err;
     std::string text;
     for (const auto& line : split_lines(corpus.out)) {
@@ -46,9 +45,9 @@ class EvalE2ETest : public ::testing::Test {
       text += row["question"].get<std::string>() + " " + row["answer"].get<std::string>() + "\n";
     }
     write_file(assets_->file("corpus.txt"), text);
-    auto tok = run_command(grpo() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
+    auto tok = run_command(grpo_command() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
     ASSERT_EQ(tok.exit_code, 0) << tok.err;
-    auto model = run_command(grpo() + " model init --arch qwen2 --preset tiny --seed 3 --out " + assets_->file("model"));
+    auto model = run_command(grpo_command() + " model init --arch qwen2 --preset tiny --seed 3 --out " + assets_->file("model"));
     ASSERT_EQ(model.exit_code, 0) << model.err;
   }
   static void TearDownTestSuite() { delete assets_; }
@@ -67,7 +66,7 @@ class EvalE2ETest : public ::testing::Test {
 
   // `grpo eval` of the tiny model with the common flags and `extra`.
   static testing::CommandResult eval(const TempDir& d, const std::string& name, const std::string& extra) {
-    return run_command(grpo() + " eval " + assets_->file("model") + " --tokenizer " + assets_->file("tok") +
+    return run_command(grpo_command() + " eval " + assets_->file("model") + " --tokenizer " + assets_->file("tok") +
                        " --template plain --template-text 'Q: {question} A:' --max-new-tokens 6 --threads 1" +
                        " --run-dir " + d.path() + " --name " + name + " " + extra);
   }
@@ -202,7 +201,7 @@ TEST_F(EvalE2ETest, RecipeSuppliesHeldOutRowsTemplateAndRewards) {
       {"run", {{"name", "training-run"}, {"dir", d.path()}}},
   };
   write_file(d.file("r.json"), recipe.dump());
-  auto r = run_command(grpo() + " eval " + assets_->file("model") + " --recipe " + d.file("r.json") +
+  auto r = run_command(grpo_command() + " eval " + assets_->file("model") + " --recipe " + d.file("r.json") +
                        " --max-new-tokens 4 --threads 1 --run-dir " + d.path() + " --name from-recipe --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -216,7 +215,7 @@ TEST_F(EvalE2ETest, RecipeSuppliesHeldOutRowsTemplateAndRewards) {
 
 TEST_F(EvalE2ETest, MissingCheckpointNamesThePath) {
   TempDir d;
-  auto r = run_command(grpo() + " eval " + d.file("nowhere") + " --data arithmetic --rewards math");
+  auto r = run_command(grpo_command() + " eval " + d.file("nowhere") + " --data arithmetic --rewards math");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(d.file("nowhere") + ": no checkpoint here"), std::string::npos) << r.err;
 }

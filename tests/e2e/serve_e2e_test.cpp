@@ -20,13 +20,12 @@ namespace grpo {
 namespace {
 
 using nlohmann::json;
+using testing::grpo_command;
 using testing::read_file;
 using testing::run_command;
 using testing::shell_quote;
 using testing::TempDir;
 using testing::write_file;
-
-std::string grpo() { return shell_quote(testing::grpo_binary()); }
 
 // A `grpo serve` process on a free port; stopped with SIGTERM on destruction.
 class ServeProcess {
@@ -36,7 +35,7 @@ class ServeProcess {
       : log_(dir.file("serve-" + std::to_string(counter_++) + ".out")) {
     pid_ = fork();
     if (pid_ == 0) {
-      std::string command = env + " exec " + grpo() + " serve --port 0 --threads 1 " + args + " >" + log_ + " 2>" + log_ + ".err";
+      std::string command = env + " exec " + grpo_command() + " serve --port 0 --threads 1 " + args + " >" + log_ + " 2>" + log_ + ".err";
       execl("/bin/sh", "sh", "-c", command.c_str(), nullptr);
       _exit(127);
     }
@@ -90,9 +89,9 @@ class ServeE2ETest : public ::testing::Test {
     std::string corpus;
     for (int i = 0; i < 400; ++i) corpus += "What is " + std::to_string(i) + " + " + std::to_string(i * 7 % 50) + "? aaaa bbb abc\n";
     write_file(assets_->file("corpus.txt"), corpus);
-    auto tok = run_command(grpo() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
+    auto tok = run_command(grpo_command() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
     ASSERT_EQ(tok.exit_code, 0) << tok.err;
-    auto model = run_command(grpo() + " model init --arch qwen2 --preset tiny --out " + assets_->file("tiny"));
+    auto model = run_command(grpo_command() + " model init --arch qwen2 --preset tiny --out " + assets_->file("tiny"));
     ASSERT_EQ(model.exit_code, 0) << model.err;
     server_ = new ServeProcess(model_args() + " --max-context 256", *assets_);
     ASSERT_FALSE(server_->base_url().empty()) << "grpo serve did not start: " << server_->stderr_text();
@@ -188,7 +187,7 @@ TEST_F(ServeE2ETest, OpenAiClientGetsCompletionsChatStreamsAndErrors) {
 
 // `grpo generate` output as {"texts": [...]} for one prompt.
 json generate_texts(const std::string& model_args, const std::string& prompt, const std::string& flags) {
-  auto r = run_command(grpo() + " generate " + model_args + " --threads 1 --prompt " + shell_quote(prompt) + " " + flags);
+  auto r = run_command(grpo_command() + " generate " + model_args + " --threads 1 --prompt " + shell_quote(prompt) + " " + flags);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   json texts = json::array();
   size_t at = 0;
@@ -210,7 +209,7 @@ TEST_F(ServeE2ETest, OutputEqualsGrpoGenerateForTheSamePromptAndSeed) {
 TEST_F(ServeE2ETest, GrpoGeneratePlacesTheModelOnDeviceAndDtype) {
   json bf16 = generate_texts(model_args(), "the", "--temperature 0 --max-new-tokens 6 --device cpu --dtype bfloat16");
   EXPECT_EQ(bf16.size(), 1u);
-  auto r = run_command(grpo() + " generate " + model_args() + " --prompt the --device cuda:99");
+  auto r = run_command(grpo_command() + " generate " + model_args() + " --prompt the --device cuda:99");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("command line: --device"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cuda:99"), std::string::npos) << r.err;
@@ -222,7 +221,7 @@ TEST_F(ServeE2ETest, GrpoGeneratePlacesTheModelOnDeviceAndDtype) {
 TEST_F(ServeE2ETest, GrpoGenerateDecodeModes) {
   const std::string flags = "--n 3 --temperature 0 --max-new-tokens 8";
   EXPECT_EQ(generate_texts(model_args(), "the", flags + " --decode static"), generate_texts(model_args(), "the", flags + " --decode eager"));
-  auto r = run_command(grpo() + " generate " + model_args() + " --prompt the --decode cuda_graphs");
+  auto r = run_command(grpo_command() + " generate " + model_args() + " --prompt the --decode cuda_graphs");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("not a CUDA device"), std::string::npos) << r.err;
 }

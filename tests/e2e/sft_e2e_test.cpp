@@ -14,12 +14,11 @@ namespace grpo {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::grpo_command;
 using testing::run_command;
 using testing::shell_quote;
 using testing::TempDir;
 using testing::write_file;
-
-std::string grpo() { return shell_quote(testing::grpo_binary()); }
 
 // A small corpus and its tokenizer, made once with the CLI.
 class SftE2ETest : public ::testing::Test {
@@ -31,7 +30,7 @@ class SftE2ETest : public ::testing::Test {
     for (int i = 0; i < 300; ++i)
       corpus += std::string("the ") + words[i % 6] + " is next to the " + words[(i * 5 + 1) % 6] + ".\n";
     write_file(assets_->file("corpus.txt"), corpus);
-    auto tok = run_command(grpo() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
+    auto tok = run_command(grpo_command() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
     ASSERT_EQ(tok.exit_code, 0) << tok.err;
     write_file(assets_->file("pairs.jsonl"),
                "{\"prompt\": \"the red\", \"completion\": \" is next to the blue.\"}\n"
@@ -68,7 +67,7 @@ std::vector<double> metric(const std::string& db, const std::string& name) {
 
 TEST_F(SftE2ETest, PretrainingOnTextLowersTheLossAndLeavesAReportableRun) {
   TempDir d;
-  auto r = run_command(grpo() + " sft " +
+  auto r = run_command(grpo_command() + " sft " +
                        recipe(d, "pre", 30, {{"text", assets_->file("corpus.txt")}, {"seq_len", 32}, {"batch_size", 8}}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto loss = metric(d.file("pre/run.db"), "loss");
@@ -82,20 +81,20 @@ TEST_F(SftE2ETest, PretrainingOnTextLowersTheLossAndLeavesAReportableRun) {
   EXPECT_TRUE(fs::exists(d.file("pre/final/config.json")));
   EXPECT_TRUE(fs::exists(d.file("pre/final/tokenizer.json")));
   EXPECT_TRUE(fs::exists(d.file("pre/checkpoints/step-00000030/policy/config.json")));
-  auto report = run_command(grpo() + " report " + d.file("pre"));
+  auto report = run_command(grpo_command() + " report " + d.file("pre"));
   EXPECT_EQ(report.exit_code, 0) << report.err;
 }
 
 TEST_F(SftE2ETest, PairsTrainOnCompletions) {
   TempDir d;
-  auto r = run_command(grpo() + " sft " + recipe(d, "pairs", 20, {{"pairs", assets_->file("pairs.jsonl")}, {"batch_size", 2}}));
+  auto r = run_command(grpo_command() + " sft " + recipe(d, "pairs", 20, {{"pairs", assets_->file("pairs.jsonl")}, {"batch_size", 2}}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto loss = metric(d.file("pairs/run.db"), "loss");
   ASSERT_EQ(loss.size(), 20u);
   EXPECT_LT(loss.back(), 0.5 * loss.front()) << "loss " << loss.front() << " -> " << loss.back();
   // Every step trains on exactly the completion tokens of both rows, never the prompts.
   auto targets = metric(d.file("pairs/run.db"), "tokens/target");
-  auto completion = run_command("printf '%s\\n' '\" is next to the blue.\"' '\" is next to the tree.\"' | " + grpo() +
+  auto completion = run_command("printf '%s\\n' '\" is next to the blue.\"' '\" is next to the tree.\"' | " + grpo_command() +
                                 " tokenizer encode --tokenizer " + assets_->file("tok"));
   ASSERT_EQ(completion.exit_code, 0) << completion.err;
   size_t ids = 0;
@@ -112,7 +111,7 @@ TEST_F(SftE2ETest, RecipeWithoutSftDataFailsNamingTheKey) {
   auto j = nlohmann::json::parse(testing::read_file(path));
   j["rewards"] = {{{"type", "math"}}};
   write_file(path, j.dump());
-  auto r = run_command(grpo() + " sft " + path);
+  auto r = run_command(grpo_command() + " sft " + path);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("sft.text"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(d.file("none/run.db")));

@@ -29,13 +29,12 @@ namespace grpo {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::grpo_command;
 using testing::read_file;
 using testing::run_command;
 using testing::shell_quote;
 using testing::TempDir;
 using testing::write_file;
-
-std::string grpo() { return shell_quote(testing::grpo_binary()); }
 
 // Starts `command` in the background; returns its pid.
 pid_t spawn(const std::string& command) {
@@ -73,9 +72,9 @@ class TrainE2ETest : public ::testing::Test {
     std::string corpus;
     for (int i = 0; i < 400; ++i) corpus += "What is " + std::to_string(i) + " + " + std::to_string(i * 7 % 50) + "? aaaa bbb abc\n";
     write_file(assets_->file("corpus.txt"), corpus);
-    auto tok = run_command(grpo() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
+    auto tok = run_command(grpo_command() + " tokenizer train " + assets_->file("corpus.txt") + " --vocab 300 --out " + assets_->file("tok"));
     ASSERT_EQ(tok.exit_code, 0) << tok.err;
-    auto model = run_command(grpo() + " model init --arch qwen2 --preset tiny --out " + assets_->file("model"));
+    auto model = run_command(grpo_command() + " model init --arch qwen2 --preset tiny --out " + assets_->file("model"));
     ASSERT_EQ(model.exit_code, 0) << model.err;
     // The toy task: the share of 'a' characters in the completion. Dense, so a
     // tiny random policy can learn it in a few steps.
@@ -119,7 +118,7 @@ class TrainE2ETest : public ::testing::Test {
   // Runs a recipe to the end; returns the run's final parameters (and its stderr in `log`).
   std::string train_params(const TempDir& d, const std::string& name, int steps, const std::string& extra,
                            std::string* log = nullptr) const {
-    auto r = run_command(grpo() + " train " + recipe(d, name, /*workers=*/0, steps, extra));
+    auto r = run_command(grpo_command() + " train " + recipe(d, name, /*workers=*/0, steps, extra));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     if (log) *log = r.err;
     char ckpt[32];
@@ -130,15 +129,15 @@ class TrainE2ETest : public ::testing::Test {
   // SIGKILL after step 3, --resume: every step once, parameters and rewards as without the kill.
   void expect_kill_resume_is_exact(const std::string& extra) {
     TempDir d;
-    auto full = run_command(grpo() + " train " + recipe(d, "full", /*workers=*/0, /*steps=*/7, extra));
+    auto full = run_command(grpo_command() + " train " + recipe(d, "full", /*workers=*/0, /*steps=*/7, extra));
     ASSERT_EQ(full.exit_code, 0) << full.err;
 
     std::string path = recipe(d, "cut", /*workers=*/0, /*steps=*/7, extra);
-    pid_t trainer = spawn(grpo() + " train " + path);
+    pid_t trainer = spawn(grpo_command() + " train " + path);
     ASSERT_TRUE(wait_for_step(d.file("cut/run.db"), 3, trainer));
     kill(trainer, SIGKILL);
     waitpid(trainer, nullptr, 0);
-    auto resumed = run_command(grpo() + " train --resume " + d.file("cut"));
+    auto resumed = run_command(grpo_command() + " train --resume " + d.file("cut"));
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
 
     RunStore store(d.file("cut/run.db"), RunStore::Mode::kReadOnly);
@@ -170,7 +169,7 @@ double mean(const std::vector<double>& v, size_t from, size_t to) {
 
 TEST_F(TrainE2ETest, RewardRisesWithTwoWorkerProcesses) {
   TempDir d;
-  auto r = run_command(grpo() + " train " + recipe(d, "learn", /*workers=*/2, /*steps=*/16));
+  auto r = run_command(grpo_command() + " train " + recipe(d, "learn", /*workers=*/2, /*steps=*/16));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto reward = metric(d.file("learn/run.db"), "reward/mean");
   ASSERT_EQ(reward.size(), 16u);
@@ -202,9 +201,9 @@ TEST_F(TrainE2ETest, RewardRisesWithTwoWorkerProcesses) {
 // generated with version 0).
 void TrainE2ETest::expect_two_ranks_match_one(const std::string& extra, size_t same_steps) {
   TempDir d;
-  auto one = run_command(grpo() + " train " + recipe(d, "one", /*workers=*/0, /*steps=*/2, extra));
+  auto one = run_command(grpo_command() + " train " + recipe(d, "one", /*workers=*/0, /*steps=*/2, extra));
   ASSERT_EQ(one.exit_code, 0) << one.err;
-  auto two = run_command(grpo() + " train --nproc 2 " + recipe(d, "two", /*workers=*/0, /*steps=*/2, extra));
+  auto two = run_command(grpo_command() + " train --nproc 2 " + recipe(d, "two", /*workers=*/0, /*steps=*/2, extra));
   ASSERT_EQ(two.exit_code, 0) << two.err;
   RunStore store(d.file("two/run.db"), RunStore::Mode::kReadOnly);
   EXPECT_EQ(*store.meta("status"), "completed");
@@ -234,7 +233,7 @@ TEST_F(TrainE2ETest, TwoLearnerRanksMatchOneInAsyncMode) {
 // the key, and the started ranks go with rank 0.
 TEST_F(TrainE2ETest, NprocOnOneExplicitGpuIsRefusedNamingTheKey) {
   TempDir d;
-  auto r = run_command(grpo() + " train --nproc 2 " + recipe(d, "pinned", /*workers=*/0, /*steps=*/1,
+  auto r = run_command(grpo_command() + " train --nproc 2 " + recipe(d, "pinned", /*workers=*/0, /*steps=*/1,
                                                               R"({"model": {"device": "cuda:0"}})"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("model.device"), std::string::npos) << r.err;
@@ -245,7 +244,7 @@ TEST_F(TrainE2ETest, NprocOnOneExplicitGpuIsRefusedNamingTheKey) {
 TEST_F(TrainE2ETest, KilledWorkerIsReplacedAndNoStepIsLost) {
   TempDir d;
   std::string path = recipe(d, "kill", /*workers=*/2, /*steps=*/8);
-  pid_t trainer = spawn(grpo() + " train " + path);
+  pid_t trainer = spawn(grpo_command() + " train " + path);
   ASSERT_TRUE(wait_for_step(d.file("kill/run.db"), 2, trainer));
   // Kill one of the trainer's worker processes in the middle of the run.
   auto children = run_command("pgrep -P " + std::to_string(trainer) + " -f rollout-worker");
@@ -263,7 +262,7 @@ TEST_F(TrainE2ETest, KilledWorkerIsReplacedAndNoStepIsLost) {
 TEST_F(TrainE2ETest, SigtermCheckpointsAndExitsZero) {
   TempDir d;
   std::string path = recipe(d, "term", /*workers=*/0, /*steps=*/500);
-  pid_t trainer = spawn(grpo() + " train " + path);
+  pid_t trainer = spawn(grpo_command() + " train " + path);
   ASSERT_TRUE(wait_for_step(d.file("term/run.db"), 3, trainer));
   kill(trainer, SIGTERM);
   int status = 0;
@@ -288,7 +287,7 @@ TEST_F(TrainE2ETest, AsyncSigkillThenResumeEndsBitwiseEqualToAnUninterruptedRun)
 
 TEST_F(TrainE2ETest, RewardRisesInAsyncModeWithStalenessOne) {
   TempDir d;
-  auto r = run_command(grpo() + " train " +
+  auto r = run_command(grpo_command() + " train " +
                        recipe(d, "async", /*workers=*/2, /*steps=*/16,
                               R"({"rollout": {"mode": "async", "max_staleness": 1}, "learner": {"is_correction": "token_truncate"}})"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -400,7 +399,7 @@ TEST_F(TrainE2ETest, BadInputsFailBeforeAnyWorkWithOneLine) {
   int i = 0;
   for (const auto& c : cases) {
     std::string name = "bad" + std::to_string(i++);
-    auto r = run_command(grpo() + " train " + recipe(d, name, 0, 3, c.extra));
+    auto r = run_command(grpo_command() + " train " + recipe(d, name, 0, 3, c.extra));
     EXPECT_EQ(r.exit_code, 1) << c.extra << "\n" << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kNoCuda = "no CUDA device: runs on a GPU machine (scripts/gpu-check.sh)";
 
-std::vector<TrainSequence> batch() {
+std::vector<TrainSequence> cuda_batch() {
   TrainSequence a, b;
   a.tokens = {1, 7, 8, 9, 3, 4, 5, 2};
   a.prompt_len = 4;
@@ -26,7 +26,7 @@ std::vector<TrainSequence> batch() {
   return {a, b};
 }
 
-LearnerConfig config() {
+LearnerConfig cuda_config() {
   LearnerConfig cfg;
   cfg.lr = 1e-3;
   cfg.beta = 0.04;           // a reference model on the device too
@@ -40,10 +40,10 @@ TEST(CudaTrainingTest, Float32GrpoStepMatchesTheCpuStep) {
   auto cpu = policies::CausalLM::create(testing::tiny_qwen2_config(16, "cuda training test"), /*seed=*/7);
   auto cuda = cpu->clone_model();
   policies::place_model(*cuda, torch::Device(torch::kCUDA, 0), torch::kFloat);
-  GrpoTrainer on_cpu(TrainablePolicy::from_causal_lm(cpu, 1.0), config());
-  GrpoTrainer on_cuda(TrainablePolicy::from_causal_lm(cuda, 1.0), config());
-  auto a = on_cpu.train_on_generation(batch());
-  auto b = on_cuda.train_on_generation(batch());
+  GrpoTrainer on_cpu(TrainablePolicy::from_causal_lm(cpu, 1.0), cuda_config());
+  GrpoTrainer on_cuda(TrainablePolicy::from_causal_lm(cuda, 1.0), cuda_config());
+  auto a = on_cpu.train_on_generation(cuda_batch());
+  auto b = on_cuda.train_on_generation(cuda_batch());
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     for (const char* key : {"loss", "grad_norm", "kl", "entropy"})
@@ -56,8 +56,8 @@ TEST(CudaTrainingTest, Bfloat16MastersLiveOnTheGpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << kNoCuda;
   auto model = policies::CausalLM::create(testing::tiny_qwen2_config(16, "cuda training test"), /*seed=*/8);
   policies::place_model(*model, torch::Device(torch::kCUDA, 0), torch::kBFloat16);
-  GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0), config());
-  for (const auto& m : trainer.train_on_generation(batch())) EXPECT_EQ(m.values.at("step_applied"), 1.0);
+  GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0), cuda_config());
+  for (const auto& m : trainer.train_on_generation(cuda_batch())) EXPECT_EQ(m.values.at("step_applied"), 1.0);
   const auto& masters = trainer.optimizer().master_weights();
   auto params = model->parameters();
   for (size_t i = 0; i < params.size(); ++i) {

@@ -14,9 +14,9 @@ namespace {
 // Toy task: after the prompt, produce the pattern 3 5 3 5. Reward = fraction
 // of positions that match; a random policy over 8 tokens scores ~1/8.
 const std::vector<int64_t> kPattern = {3, 5, 3, 5};
-constexpr int64_t kVocab = 8;
+constexpr int64_t kPatternVocab = 8;
 
-policies::ModelConfig tiny_config() { return testing::tiny_qwen2_config(kVocab, "tiny learning-test config"); }
+policies::ModelConfig pattern_policy_config() { return testing::tiny_qwen2_config(kPatternVocab, "tiny learning-test config"); }
 
 // Samples `n` completions of the pattern's length from the model after `prompt`
 // (plain multinomial over softmax(logits), temperature 1).
@@ -72,7 +72,7 @@ struct LearningRun {
 
 LearningRun learn(LearnerConfig cfg, int generations) {
   torch::manual_seed(1234);
-  auto model = policies::CausalLM::create(tiny_config(), /*seed=*/7);
+  auto model = policies::CausalLM::create(pattern_policy_config(), /*seed=*/7);
   GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, /*temperature=*/1.0), cfg, /*pad_id=*/0,
                       /*max_completion_length=*/static_cast<int64_t>(kPattern.size()));
   LearningRun run;
@@ -121,7 +121,7 @@ TEST(GrpoTrainerTest, DapoLossWithIterationsMiniBatchesAndReferenceLearns) {
 
 TEST(GrpoTrainerTest, NonFiniteStepIsSkippedAndNothingChanges) {
   torch::manual_seed(5);
-  auto model = policies::CausalLM::create(tiny_config(), 3);
+  auto model = policies::CausalLM::create(pattern_policy_config(), 3);
   GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0), toy_config("dapo"), 0, 4);
   double mean = 0;
   auto batch = generate(*model, 2, 4, &mean);
@@ -138,7 +138,7 @@ TEST(GrpoTrainerTest, NonFiniteStepIsSkippedAndNothingChanges) {
 
 TEST(GrpoTrainerTest, GradientCheckpointingTakesTheSameStep) {
   torch::manual_seed(9);
-  auto sampler = policies::CausalLM::create(tiny_config(), 3);
+  auto sampler = policies::CausalLM::create(pattern_policy_config(), 3);
   double mean = 0;
   auto batch = generate(*sampler, 2, 4, &mean);
   LearnerConfig c = toy_config("dapo");
@@ -147,7 +147,7 @@ TEST(GrpoTrainerTest, GradientCheckpointingTakesTheSameStep) {
   std::vector<std::vector<torch::Tensor>> params;
   for (bool checkpointing : {false, true}) {
     c.gradient_checkpointing = checkpointing;
-    auto model = policies::CausalLM::create(tiny_config(), 3);
+    auto model = policies::CausalLM::create(pattern_policy_config(), 3);
     GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0, c), c, 0, 4);
     EXPECT_EQ(model->gradient_checkpointing(), checkpointing) << "learner.gradient_checkpointing reaches the policy";
     steps.push_back(trainer.train_on_generation(batch).at(0));

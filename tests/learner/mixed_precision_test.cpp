@@ -17,16 +17,16 @@
 namespace grpo::learner {
 namespace {
 
-constexpr int64_t kVocab = 16;
+constexpr int64_t kMixedVocab = 16;
 
 std::shared_ptr<policies::CausalLM> tiny_model(uint64_t seed, torch::ScalarType dtype) {
-  auto model = policies::CausalLM::create(testing::tiny_qwen2_config(kVocab, "tiny mixed-precision config"), seed);
+  auto model = policies::CausalLM::create(testing::tiny_qwen2_config(kMixedVocab, "tiny mixed-precision config"), seed);
   policies::place_model(*model, torch::kCPU, dtype);
   return model;
 }
 
 // Prompt/completion pairs with advantages (for GRPO) and two lengths (padding).
-std::vector<TrainSequence> batch() {
+std::vector<TrainSequence> mixed_batch() {
   TrainSequence a, b, c;
   a.tokens = {1, 7, 8, 9, 3, 4, 5, 2};
   a.prompt_len = 4;
@@ -78,7 +78,7 @@ TEST(MixedPrecisionTest, GrpoStepsKeepFloat32MastersAndRoundedComputeWeights) {
   cfg.micro_batch_tokens = 8; // one sequence per micro-batch: accumulation across micro-batches
   GrpoTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0), cfg);
   auto before = float32_copies(trainer.optimizer().master_weights());
-  auto metrics = trainer.train_on_generation(batch());
+  auto metrics = trainer.train_on_generation(mixed_batch());
   ASSERT_EQ(metrics.size(), 2u);
   for (const auto& m : metrics) {
     EXPECT_EQ(m.values.at("step_applied"), 1.0);
@@ -104,8 +104,8 @@ TEST(MixedPrecisionTest, Bf16StepUpdatesLikeTheFloat32Step) {
   SftTrainer t16(TrainablePolicy::from_causal_lm(m16, 1.0), cfg);
   SftTrainer t32(TrainablePolicy::from_causal_lm(m32, 1.0), cfg);
   auto start = float32_copies(m32->parameters());
-  StepMetrics s16 = t16.step(batch());
-  StepMetrics s32 = t32.step(batch());
+  StepMetrics s16 = t16.step(mixed_batch());
+  StepMetrics s32 = t32.step(mixed_batch());
   EXPECT_NEAR(s16.values.at("loss"), s32.values.at("loss"), 1e-2 * std::abs(s32.values.at("loss")));
   double dot = 0, n16 = 0, n32 = 0;
   auto p32 = m32->parameters();
@@ -155,7 +155,7 @@ TEST(MixedPrecisionTest, CheckpointRestoresTheMasters) {
   LearnerConfig cfg;
   cfg.lr = 1e-2;
   SftTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0), cfg);
-  trainer.step(batch());
+  trainer.step(mixed_batch());
   torch::serialize::OutputArchive out;
   trainer.optimizer().save(out);
   std::ostringstream bytes;

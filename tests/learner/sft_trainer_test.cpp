@@ -15,9 +15,9 @@
 namespace grpo::learner {
 namespace {
 
-constexpr int64_t kVocab = 16;
+constexpr int64_t kSftVocab = 16;
 
-policies::ModelConfig tiny_config() { return testing::tiny_qwen2_config(kVocab, "tiny sft-test config"); }
+policies::ModelConfig sft_policy_config() { return testing::tiny_qwen2_config(kSftVocab, "tiny sft-test config"); }
 
 // Two prompt/completion pairs of different lengths (so one row is padded).
 std::vector<TrainSequence> pairs() {
@@ -50,7 +50,7 @@ TEST(SftLossTest, ShapeMismatchAndEmptyStepAreErrors) {
 }
 
 TEST(SftTrainerTest, LossEqualsHandComputedMeanOverCompletionTokens) {
-  auto model = policies::CausalLM::create(tiny_config(), /*seed=*/3);
+  auto model = policies::CausalLM::create(sft_policy_config(), /*seed=*/3);
   auto batch = pairs();
   // By hand: full-vocabulary log-softmax of the model's logits, the log-prob
   // of each completion token given everything before it, averaged over the 7.
@@ -75,7 +75,7 @@ TEST(SftTrainerTest, LossEqualsHandComputedMeanOverCompletionTokens) {
 }
 
 TEST(SftTrainerTest, PromptTargetsCarryNoLossAndNoGradient) {
-  auto model = policies::CausalLM::create(tiny_config(), /*seed=*/4);
+  auto model = policies::CausalLM::create(sft_policy_config(), /*seed=*/4);
   auto policy = TrainablePolicy::from_causal_lm(model, 1.0);
   auto batch = pairs();
   PackedBatch pk = pack_sequences(batch, {0, 1}, /*pad_id=*/0, false);
@@ -93,25 +93,25 @@ TEST(SftTrainerTest, PromptTargetsCarryNoLossAndNoGradient) {
   };
   auto [loss, grads] = loss_and_grads(pk.targets);
   // Change every target outside the completion (prompt and padding) to other tokens.
-  torch::Tensor changed = torch::where(pk.loss_mask > 0, pk.targets, (pk.targets + 5) % kVocab);
+  torch::Tensor changed = torch::where(pk.loss_mask > 0, pk.targets, (pk.targets + 5) % kSftVocab);
   ASSERT_FALSE(torch::equal(changed, pk.targets));
   auto [loss2, grads2] = loss_and_grads(changed);
   EXPECT_EQ(loss, loss2);
   for (size_t i = 0; i < grads.size(); ++i) EXPECT_TRUE(torch::equal(grads[i], grads2[i])) << "parameter " << i;
   // Changing a completion target does change the loss (the check above can fail).
   torch::Tensor one_changed = pk.targets.clone();
-  one_changed[0][4] = (one_changed[0][4] + 1) % kVocab;  // row 0, position 4 = its second completion target
+  one_changed[0][4] = (one_changed[0][4] + 1) % kSftVocab;  // row 0, position 4 = its second completion target
   EXPECT_NE(loss_and_grads(one_changed).first, loss);
 }
 
 TEST(SftTrainerTest, LossFallsOnASmallCorpus) {
   torch::manual_seed(0);
-  auto model = policies::CausalLM::create(tiny_config(), /*seed=*/5);
+  auto model = policies::CausalLM::create(sft_policy_config(), /*seed=*/5);
   // A small "corpus": four fixed sentences over the vocabulary, every token a target.
   std::vector<TrainSequence> corpus;
   for (int64_t k = 0; k < 4; ++k) {
     TrainSequence s;
-    for (int64_t t = 0; t < 12; ++t) s.tokens.push_back((k * 3 + t * (k + 1)) % kVocab);
+    for (int64_t t = 0; t < 12; ++t) s.tokens.push_back((k * 3 + t * (k + 1)) % kSftVocab);
     s.prompt_len = 1;
     corpus.push_back(s);
   }
@@ -135,7 +135,7 @@ TEST(SftTrainerTest, GradientCheckpointingTakesTheSameStep) {
   std::vector<std::vector<torch::Tensor>> params;
   for (bool checkpointing : {false, true}) {
     cfg.gradient_checkpointing = checkpointing;
-    auto model = policies::CausalLM::create(tiny_config(), /*seed=*/4);
+    auto model = policies::CausalLM::create(sft_policy_config(), /*seed=*/4);
     SftTrainer trainer(TrainablePolicy::from_causal_lm(model, 1.0, cfg), cfg, 0);
     EXPECT_EQ(model->gradient_checkpointing(), checkpointing);
     steps.push_back(trainer.step(pairs()));

@@ -16,7 +16,7 @@
 namespace grpo::policies {
 namespace {
 
-struct Pass {
+struct CheckpointingPass {
   TokenScores scores;
   torch::Tensor loss;
   torch::Tensor balance;                // undefined when the model computes none
@@ -25,13 +25,13 @@ struct Pass {
 };
 
 // Left-padded row 0, right-padded row 1, a full row 2: every mask pattern the learner packs.
-struct Batch {
+struct CheckpointingBatch {
   torch::Tensor tokens, targets, mask;
 };
-Batch padded_batch(int64_t vocab) {
+CheckpointingBatch padded_batch(int64_t vocab) {
   torch::manual_seed(3);
   const int64_t B = 3, T = 12;
-  Batch b;
+  CheckpointingBatch b;
   b.tokens = torch::randint(2, vocab, {B, T}, torch::kLong);
   b.targets = torch::randint(2, vocab, {B, T}, torch::kLong);
   b.mask = torch::ones({B, T}, torch::kLong);
@@ -41,10 +41,10 @@ Batch padded_batch(int64_t vocab) {
 }
 
 // One training forward + backward of a loss using log-probs, entropies and the balance loss.
-Pass run(CausalLM& model, const Batch& b) {
+CheckpointingPass run_checkpointing(CausalLM& model, const CheckpointingBatch& b) {
   model.reset_expert_load_counts();
   for (auto& p : model.parameters()) p.mutable_grad() = torch::Tensor();
-  Pass out;
+  CheckpointingPass out;
   out.scores = model.token_scores(b.tokens, b.targets, b.mask, /*temperature=*/0.7, /*chunk=*/5, /*with_entropy=*/true);
   torch::Tensor w = torch::linspace(-1.0, 1.0, b.tokens.numel()).view(b.tokens.sizes());
   out.loss = (out.scores.logprobs * w).sum() - 0.01 * out.scores.entropies.sum();
@@ -86,10 +86,10 @@ void expect_same_training_pass(const ModelConfig& config, double balance_alpha) 
     m->set_sequence_balance_alpha(balance_alpha);
   }
   ckpt->set_gradient_checkpointing(true);
-  const Batch b = padded_batch(config.vocab_size);
+  const CheckpointingBatch b = padded_batch(config.vocab_size);
 
-  Pass want = run(*plain, b);
-  Pass got = run(*ckpt, b);
+  CheckpointingPass want = run_checkpointing(*plain, b);
+  CheckpointingPass got = run_checkpointing(*ckpt, b);
 
   // Not a no-op: every decoder layer is one recomputed node, and the plain model has none.
   EXPECT_EQ(checkpoint_nodes(got.scores.logprobs), static_cast<size_t>(config.num_hidden_layers));
@@ -131,7 +131,7 @@ TEST(GradientCheckpointing, BalanceLossGradientFlowsThroughTheRecompute) {
   model->train();
   model->set_sequence_balance_alpha(0.1);
   model->set_gradient_checkpointing(true);
-  const Batch b = padded_batch(c.vocab_size);
+  const CheckpointingBatch b = padded_batch(c.vocab_size);
   model->token_scores(b.tokens, b.targets, b.mask, 1.0, 8, false);
   model->balance_loss().backward();
   int routers = 0;
@@ -148,7 +148,7 @@ TEST(GradientCheckpointing, OnlyWhereGradientsAreComputed) {
   ModelConfig c = testing::tiny_qwen2();
   auto model = CausalLM::create(c, 2);
   model->set_gradient_checkpointing(true);
-  const Batch b = padded_batch(c.vocab_size);
+  const CheckpointingBatch b = padded_batch(c.vocab_size);
   {
     torch::NoGradGuard no_grad;  // scoring old/reference log-probs: nothing to recompute
     torch::Tensor lp = model->token_logprobs(b.tokens, b.targets, b.mask);

@@ -16,13 +16,14 @@
 #include "policies/causal_lm.h"
 #include "policies/safetensors.h"
 #include "tests/support/test_env.h"
+#include "tests/policies/test_models.h"
 
 namespace grpo::policies {
 namespace {
 
 using grpo::testing::TempDir;
 
-const char* const kArchs[] = {"deepseek_v3", "qwen2"};
+const char* const kDeviceParityArchs[] = {"deepseek_v3", "qwen2"};
 
 // Logits [B,T,V] float32 on the CPU of one checkpoint on one device.
 struct DeviceLogits {
@@ -52,10 +53,10 @@ class HfDeviceParity : public ::testing::TestWithParam<std::tuple<std::string, s
     for (const std::string device : {"cpu", "cuda"}) {
       if (!device_present(device)) continue;
       std::string dirs;
-      for (const char* arch : kArchs) dirs += " " + dir_->path() + "/" + arch;
+      for (const char* arch : kDeviceParityArchs) dirs += " " + dir_->path() + "/" + arch;
       r = grpo::testing::run_command(script + "on " + device + dirs + " 2>&1");
       ASSERT_EQ(r.exit_code, 0) << r.out;
-      for (const char* arch : kArchs) {
+      for (const char* arch : kDeviceParityArchs) {
         DeviceLogits& o = outcomes_[{arch, device}];
         try {
           const std::string src = dir_->path() + "/" + arch;
@@ -78,7 +79,7 @@ class HfDeviceParity : public ::testing::TestWithParam<std::tuple<std::string, s
 std::unique_ptr<TempDir> HfDeviceParity::dir_;
 std::map<std::pair<std::string, std::string>, DeviceLogits> HfDeviceParity::outcomes_;
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+using policies::testing::max_abs_diff;
 
 TEST_P(HfDeviceParity, Float32AndBfloat16LogitsMatchTransformers) {
   const auto& [arch, device] = GetParam();

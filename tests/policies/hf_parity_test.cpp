@@ -16,7 +16,7 @@ namespace {
 
 using grpo::testing::TempDir;
 
-const char* const kArchs[] = {"deepseek_v3", "deepseek_v3_noq", "qwen2", "llama"};
+const char* const kParityArchs[] = {"deepseek_v3", "deepseek_v3_noq", "qwen2", "llama"};
 
 struct Outcome {
   torch::Tensor hf_logits;    // transformers on its own checkpoint
@@ -33,7 +33,7 @@ class HfParity : public ::testing::TestWithParam<std::string> {
     auto r = grpo::testing::run_command(script + "make " + dir_->path() + " 2>&1");
     ASSERT_EQ(r.exit_code, 0) << r.out;
     std::string ours;
-    for (const char* arch : kArchs) {
+    for (const char* arch : kParityArchs) {
       Outcome& o = outcomes_[arch];
       try {
         const std::string src = dir_->path() + "/" + arch;
@@ -53,7 +53,7 @@ class HfParity : public ::testing::TestWithParam<std::string> {
     }
     r = grpo::testing::run_command(script + "check" + ours + " 2>&1");
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    for (const char* arch : kArchs)
+    for (const char* arch : kParityArchs)
       if (outcomes_[arch].error.empty())
         outcomes_[arch].hf_on_ours = read_safetensors(dir_->path() + "/" + arch + "_ours/hf_logits.safetensors").at("logits");
   }

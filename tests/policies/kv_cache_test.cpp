@@ -10,7 +10,7 @@
 namespace grpo::policies {
 namespace {
 
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+using policies::testing::max_abs_diff;
 
 // Returns the logits of every decode step [B, T - P, V].
 torch::Tensor expect_decode_matches_full(const ModelConfig& config, bool onednn = false) {
@@ -25,12 +25,12 @@ torch::Tensor expect_decode_matches_full(const ModelConfig& config, bool onednn 
   KvCache cache(config, /*max_slots=*/4, /*max_len=*/32);
   std::vector<int64_t> slots = {3, 1};  // rows need not map to slots 0..B-1
   torch::Tensor pre = model->forward(tokens.narrow(1, 0, P), {}, &cache, {}, slots);
-  EXPECT_LE(max_diff(pre, full.narrow(1, 0, P)), 1e-4);
+  EXPECT_LE(max_abs_diff(pre, full.narrow(1, 0, P)), 1e-4);
   EXPECT_EQ(cache.length(3), P);
   std::vector<torch::Tensor> steps;
   for (int64_t t = P; t < T; ++t) {
     steps.push_back(model->forward(tokens.narrow(1, t, 1), {}, &cache, {}, slots));
-    EXPECT_LE(max_diff(steps.back(), full.narrow(1, t, 1)), 1e-4) << "step " << t;
+    EXPECT_LE(max_abs_diff(steps.back(), full.narrow(1, t, 1)), 1e-4) << "step " << t;
   }
   EXPECT_EQ(cache.length(1), T);
   EXPECT_EQ(cache.length(0), 0);
@@ -61,7 +61,7 @@ TEST(KvCache, AbsorbedMlaEqualsNaiveMla) {
   torch::Tensor a = model->forward(tokens, {}, &absorbed);
   model->set_mla_absorbed(false);
   torch::Tensor n = model->forward(tokens, {}, &naive);
-  EXPECT_LE(max_diff(a, n), 1e-4);
+  EXPECT_LE(max_abs_diff(a, n), 1e-4);
   EXPECT_GT(a.std().item<double>(), 0.01);
   // The cache holds only the latent and the rope key: 32 + 8 values per token per layer.
   EXPECT_EQ(absorbed.bytes_per_token(), (32 + 8) * 4 * c.num_hidden_layers);
@@ -89,11 +89,11 @@ void expect_right_padded_prefill_then_ragged_decode(const ModelConfig& c) {
   EXPECT_EQ(cache.length(0), 7);
   EXPECT_EQ(cache.length(1), 4);
   torch::Tensor ref_b = model->forward(b, {});
-  EXPECT_LE(max_diff(pre[1].narrow(0, 0, 4), ref_b[0]), 1e-4);
+  EXPECT_LE(max_abs_diff(pre[1].narrow(0, 0, 4), ref_b[0]), 1e-4);
   KvCache again(c, 2, 16);
   torch::Tensor last = model->last_logits(batch, {}, &again, mask);  // [2,V]
-  EXPECT_LE(max_diff(last[0], model->forward(a, {})[0][6]), 1e-4);
-  EXPECT_LE(max_diff(last[1], ref_b[0][3]), 1e-4);
+  EXPECT_LE(max_abs_diff(last[0], model->forward(a, {})[0][6]), 1e-4);
+  EXPECT_LE(max_abs_diff(last[1], ref_b[0][3]), 1e-4);
   // Next tokens continue at positions 7 and 4.
   torch::Tensor seq_a = a, seq_b = b;
   for (int step = 0; step < 3; ++step) {
@@ -101,8 +101,8 @@ void expect_right_padded_prefill_then_ragged_decode(const ModelConfig& c) {
     torch::Tensor out = model->forward(nxt, {}, &cache);
     seq_a = torch::cat({seq_a, nxt[0].view({1, 1})}, 1);
     seq_b = torch::cat({seq_b, nxt[1].view({1, 1})}, 1);
-    EXPECT_LE(max_diff(out[0][0], model->forward(seq_a, {})[0][-1]), 1e-4) << "step " << step;
-    EXPECT_LE(max_diff(out[1][0], model->forward(seq_b, {})[0][-1]), 1e-4) << "step " << step;
+    EXPECT_LE(max_abs_diff(out[0][0], model->forward(seq_a, {})[0][-1]), 1e-4) << "step " << step;
+    EXPECT_LE(max_abs_diff(out[1][0], model->forward(seq_b, {})[0][-1]), 1e-4) << "step " << step;
   }
 }
 
@@ -126,7 +126,7 @@ TEST(KvCache, ForkedSlotsContinueLikeTheSource) {
   torch::Tensor step = model->forward(next, {}, &cache, {}, {0, 1, 2, 3});
   for (int64_t s = 0; s < 4; ++s) {
     torch::Tensor ref = model->forward(torch::cat({prompt, next[s].view({1, 1})}, 1), {});
-    EXPECT_LE(max_diff(step[s][0], ref[0][6]), 1e-4) << "slot " << s;
+    EXPECT_LE(max_abs_diff(step[s][0], ref[0][6]), 1e-4) << "slot " << s;
   }
   EXPECT_THROW(cache.copy_slot(0, 1, 99), grpo::Error);
   KvCache small(c, 1, 4);

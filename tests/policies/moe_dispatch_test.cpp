@@ -37,18 +37,18 @@ void set_dispatch(CausalLM& model, MoeDispatch d) {
   ASSERT_EQ(moe_layers, 2) << "tiny deepseek_v3: layers 1 and 2 are MoE";
 }
 
-struct Pass {
+struct DispatchPass {
   torch::Tensor logits, balance;
   std::map<std::string, torch::Tensor> grads;
   std::vector<torch::Tensor> loads;
 };
 
 // A training forward (padding masked, balance loss on) and backward of logits·g + balance.
-Pass run(CausalLM& model, MoeDispatch d, const torch::Tensor& tokens, const torch::Tensor& mask, const torch::Tensor& g) {
+DispatchPass run_dispatch(CausalLM& model, MoeDispatch d, const torch::Tensor& tokens, const torch::Tensor& mask, const torch::Tensor& g) {
   set_dispatch(model, d);
   model.zero_grad();
   model.reset_expert_load_counts();
-  Pass p;
+  DispatchPass p;
   p.logits = model.forward(tokens, {}, nullptr, mask);
   p.balance = model.balance_loss();
   ((p.logits * g).sum() + p.balance).backward();
@@ -58,7 +58,7 @@ Pass run(CausalLM& model, MoeDispatch d, const torch::Tensor& tokens, const torc
   return p;
 }
 
-void expect_same(const Pass& a, const Pass& b, double tol) {
+void expect_same(const DispatchPass& a, const DispatchPass& b, double tol) {
   const double logits_diff = (a.logits - b.logits).abs().max().item<double>();
   ::testing::Test::RecordProperty("logits_max_abs_diff", std::to_string(logits_diff));
   EXPECT_LE(logits_diff, tol);
@@ -107,8 +107,8 @@ TEST(MoeDispatch, GroupedEqualsHostLoopOnTheWholeModel) {
   mask[2][5] = 0;  // padding: no load counted
   mask[2][6] = 0;
   torch::Tensor g = torch::randn({3, 7, c.vocab_size});
-  Pass loop = run(*model, MoeDispatch::kHostLoop, tokens, mask, g);
-  Pass grouped = run(*model, MoeDispatch::kGrouped, tokens, mask, g);
+  DispatchPass loop = run_dispatch(*model, MoeDispatch::kHostLoop, tokens, mask, g);
+  DispatchPass grouped = run_dispatch(*model, MoeDispatch::kGrouped, tokens, mask, g);
   expect_same(grouped, loop, 1e-5);
   EXPECT_EQ(loop.loads[0].sum().item<int64_t>(), 19 * c.num_experts_per_tok);
 
@@ -119,8 +119,8 @@ TEST(MoeDispatch, GroupedEqualsHostLoopOnTheWholeModel) {
     for (auto& item : model->named_parameters())
       if (item.key().find(".experts.") != std::string::npos) item.value().add_(torch::randn_like(item.value()) * 0.05);
   }
-  Pass loop2 = run(*model, MoeDispatch::kHostLoop, tokens, mask, g);
-  Pass grouped2 = run(*model, MoeDispatch::kGrouped, tokens, mask, g);
+  DispatchPass loop2 = run_dispatch(*model, MoeDispatch::kHostLoop, tokens, mask, g);
+  DispatchPass grouped2 = run_dispatch(*model, MoeDispatch::kGrouped, tokens, mask, g);
   expect_same(grouped2, loop2, 1e-5);
   EXPECT_GT((loop2.logits - loop.logits).abs().max().item<double>(), 1e-3) << "the update must change the output";
 }

@@ -3,11 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "policies/onednn_linear.h"
+#include "tests/policies/test_models.h"
 
 namespace grpo::policies::detail {
 namespace {
 
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+using policies::testing::max_abs_diff;
 
 TEST(OnednnLinear, MatchesAtenLinear) {
   ASSERT_TRUE(onednn_linear_available()) << "the torch wheel's LibTorch is built with oneDNN";
@@ -18,12 +19,12 @@ TEST(OnednnLinear, MatchesAtenLinear) {
     torch::Tensor x = torch::randn({rows, 1, 64});
     torch::Tensor y = linear(layer, x, OnednnLinear{0});
     EXPECT_EQ(y.sizes(), (std::vector<int64_t>{rows, 1, 48}));
-    EXPECT_LE(max_diff(y, layer(x)), 1e-5) << rows << " rows";
+    EXPECT_LE(max_abs_diff(y, layer(x)), 1e-5) << rows << " rows";
   }
   // A non-contiguous input (the attention output's transpose) and no bias.
   torch::Tensor w = torch::randn({32, 64});
   torch::Tensor xt = torch::randn({64, 5}).t();
-  EXPECT_LE(max_diff(onednn_linear(xt, w, {}), torch::matmul(xt, w.t())), 1e-4);
+  EXPECT_LE(max_abs_diff(onednn_linear(xt, w, {}), torch::matmul(xt, w.t())), 1e-4);
 }
 
 TEST(OnednnLinear, ReadsTheWeightAsItIsNow) {
@@ -35,10 +36,10 @@ TEST(OnednnLinear, ReadsTheWeightAsItIsNow) {
   torch::Tensor before = onednn_linear(x, layer->weight, {});
   layer->weight.copy_(torch::randn({16, 32}));  // in place, as weight sync and the optimizer do
   torch::Tensor after_copy = onednn_linear(x, layer->weight, {});
-  EXPECT_GT(max_diff(after_copy, before), 0.1);
-  EXPECT_LE(max_diff(after_copy, layer(x)), 1e-5);
+  EXPECT_GT(max_abs_diff(after_copy, before), 0.1);
+  EXPECT_LE(max_abs_diff(after_copy, layer(x)), 1e-5);
   layer->weight.set_data(torch::randn({16, 32}));  // replaced storage
-  EXPECT_LE(max_diff(onednn_linear(x, layer->weight, {}), layer(x)), 1e-5);
+  EXPECT_LE(max_abs_diff(onednn_linear(x, layer->weight, {}), layer(x)), 1e-5);
 }
 
 TEST(OnednnLinear, CoversOnlyWeightsFromTheThreshold) {

@@ -1,4 +1,4 @@
-// test_models.h: tiny model configs shared by the policies tests.
+// test_models.h: tiny model configs and tensor helpers shared by the policies tests.
 #pragma once
 
 #include <torch/torch.h>
@@ -33,6 +33,9 @@ inline ModelConfig tiny_llama() {
   c.rope_scaling.original_max_position_embeddings = 64;
   return c;
 }
+
+// Largest absolute elementwise difference of two tensors of one shape.
+inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // OrderedDict items as (name, tensor) pairs, for structured bindings.
 inline std::vector<std::pair<std::string, torch::Tensor>> items(const torch::OrderedDict<std::string, torch::Tensor>& d) {

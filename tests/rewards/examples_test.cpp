@@ -4,25 +4,21 @@
 #include <gtest/gtest.h>
 
 #include "rewards/reward_registry.h"
+#include "tests/rewards/answer_sample.h"
 #include "tests/rewards/rewards_test_env.h"
 
 namespace grpo::rewards {
 namespace {
 
-Sample sample(const std::string& completion, const std::string& answer) {
-  Sample s;
-  s.completion = completion;
-  s.row = {{"answer", answer}};
-  return s;
-}
+using test::answer_sample;
 
 TEST(CustomRewardExamplesTest, PythonCommandReward) {
   RewardSpec spec;
   spec.type = "command";
   spec.command = {test::python(), test::source_dir() + "/examples/custom-reward/my_reward.py"};
   auto reward = RewardRegistry::instance().create(spec);
-  auto r = reward->score_batch({sample("<think>t</think><answer>4</answer>", "4"),
-                                sample("<think>t</think><answer>5</answer>", "4"), sample("no tags", "4")});
+  auto r = reward->score_batch({answer_sample("<think>t</think><answer>4</answer>", "4"),
+                                answer_sample("<think>t</think><answer>5</answer>", "4"), answer_sample("no tags", "4")});
   EXPECT_EQ(r[0].score, 1.5);  // correct and concise
   EXPECT_EQ(r[1].score, 0.0);
   EXPECT_EQ(r[2].score, 0.0);
@@ -35,16 +31,16 @@ TEST(CustomRewardExamplesTest, CPlugin) {
   spec.library = GRPO_REWARDS_EXAMPLE_PLUGIN;
   spec.params = {{"word", "hence"}};
   auto reward = RewardRegistry::instance().create(spec);
-  EXPECT_EQ(reward->score(sample("hence 4", "4")).score, 1.0);
-  EXPECT_EQ(reward->score(sample("therefore 4", "4")).score, 0.0);
+  EXPECT_EQ(reward->score(answer_sample("hence 4", "4")).score, 1.0);
+  EXPECT_EQ(reward->score(answer_sample("therefore 4", "4")).score, 0.0);
 }
 
 TEST(CustomRewardExamplesTest, OneLineCppRegistration) {
   RewardSpec spec;
   spec.type = "starts_with_think";
   auto reward = RewardRegistry::instance().create(spec);
-  EXPECT_EQ(reward->score(sample("<think>x</think>", "")).score, 1.0);
-  EXPECT_EQ(reward->score(sample("x <think>", "")).score, 0.0);
+  EXPECT_EQ(reward->score(answer_sample("<think>x</think>", "")).score, 1.0);
+  EXPECT_EQ(reward->score(answer_sample("x <think>", "")).score, 0.0);
 }
 
 }  // namespace

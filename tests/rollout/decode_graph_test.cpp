@@ -17,15 +17,10 @@
 #include "policies/placement.h"
 #include "rollout/engine.h"
 #include "tests/rollout/same_completions.h"
+#include "tests/rollout/tiny_engine_model.h"
 
 namespace grpo::rollout {
 namespace {
-
-std::shared_ptr<policies::CausalLM> tiny_model(const std::string& arch, uint64_t seed = 3) {
-  auto model = policies::CausalLM::create(policies::ModelConfig::preset(arch, "tiny"), seed);
-  model->eval();
-  return model;
-}
 
 TEST(DecodeBuckets, PowersOfTwoUpToTheSlotCount) {
   EXPECT_EQ(decode_buckets(1), (std::vector<int64_t>{1}));
@@ -48,7 +43,7 @@ TEST(DecodeBuckets, PowersOfTwoUpToTheSlotCount) {
 class StaticStep : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StaticStep, EqualsTheCachedForwardOfTheActiveRows) {
-  auto model = tiny_model(GetParam());
+  auto model = tiny_engine_model(GetParam());
   torch::NoGradGuard no_grad;
   const auto& c = model->config();
   policies::KvCache dynamic(c, /*max_slots=*/8, /*max_len=*/24), fixed(c, 8, 24);
@@ -89,7 +84,7 @@ TEST_P(StaticStep, EqualsTheCachedForwardOfTheActiveRows) {
 
 INSTANTIATE_TEST_SUITE_P(Archs, StaticStep, ::testing::Values("qwen2", "deepseek_v3"));
 
-GroupRequest request(int64_t id, std::vector<int64_t> prompt, int n, double temperature, int max_new) {
+GroupRequest bucket_request(int64_t id, std::vector<int64_t> prompt, int n, double temperature, int max_new) {
   GroupRequest r;
   r.id = id;
   r.prompt_ids = std::move(prompt);
@@ -103,13 +98,13 @@ GroupRequest request(int64_t id, std::vector<int64_t> prompt, int n, double temp
 }
 
 std::vector<GroupRequest> requests() {
-  return {request(1, {5, 17, 42, 8}, 3, 0.0, 14), request(2, {9, 1}, 4, 1.0, 10), request(3, {4, 4, 4, 4, 4, 4, 4}, 2, 1.0, 12),
-          request(4, {2, 3}, 3, 0.7, 9)};
+  return {bucket_request(1, {5, 17, 42, 8}, 3, 0.0, 14), bucket_request(2, {9, 1}, 4, 1.0, 10), bucket_request(3, {4, 4, 4, 4, 4, 4, 4}, 2, 1.0, 12),
+          bucket_request(4, {2, 3}, 3, 0.7, 9)};
 }
 
 TEST(EngineStaticDecode, SameCompletionsAsTheEagerEngine) {
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
-    auto model = tiny_model(arch);
+    auto model = tiny_engine_model(arch);
     EngineOptions eager, fixed;
     eager.max_slots = fixed.max_slots = 5;  // 12 completions through 5 slots: refills, idle rows, several buckets
     fixed.decode = DecodeMode::kStatic;
@@ -152,12 +147,12 @@ TEST(EngineStaticDecode, CacheAndDecoderAreKeptAcrossCalls) {
 }
 
 TEST(EngineStaticDecode, CudaGraphsAreRefusedWhereTheyCannotBeCaptured) {
-  auto model = tiny_model("qwen2");
+  auto model = tiny_engine_model("qwen2");
   EngineOptions o;
   o.decode = DecodeMode::kCudaGraphs;
   Engine engine(model, o);
   try {
-    engine.generate({request(1, {5, 17}, 1, 0.0, 4)});
+    engine.generate({bucket_request(1, {5, 17}, 1, 0.0, 4)});
     FAIL() << "CUDA graphs accepted for a CPU model";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("CUDA graphs"), std::string::npos) << e.what();
@@ -172,7 +167,7 @@ TEST(EngineCudaGraphs, SameCompletionsAsTheEagerEngineOnCuda) {
   const int major = policies::detail::cuda_compute_major(dev);
   if (major == 9 || major == 10) cases.push_back({"deepseek_v3", torch::kBFloat16});  // grouped MoE: capturable
   for (const auto& [arch, dtype] : cases) {
-    auto model = tiny_model(arch);
+    auto model = tiny_engine_model(arch);
     policies::place_model(*model, dev, dtype);
     EngineOptions eager, graphs;
     eager.max_slots = graphs.max_slots = 5;

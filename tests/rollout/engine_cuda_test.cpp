@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kNoCuda = "no CUDA device: runs on a GPU machine (scripts/gpu-check.sh)";
 
-GroupRequest request(int64_t id, std::vector<int64_t> prompt, int n, double temperature, int top_k, double top_p) {
+GroupRequest cuda_request(int64_t id, std::vector<int64_t> prompt, int n, double temperature, int top_k, double top_p) {
   GroupRequest r;
   r.id = id;
   r.prompt_ids = std::move(prompt);
@@ -41,8 +41,8 @@ std::pair<std::vector<GroupResult>, std::vector<GroupResult>> cpu_and_cuda(const
 TEST(EngineCudaTest, GreedyDecodeOnCudaEqualsCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << kNoCuda;
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
-    auto [cpu, cuda] = cpu_and_cuda(arch, {request(1, {5, 17, 42, 8}, 2, 0.0, 0, 1.0), request(2, {9, 1}, 3, 0.0, 0, 1.0),
-                                           request(3, {4, 4, 4, 4, 4, 4, 4}, 1, 0.0, 0, 1.0)});
+    auto [cpu, cuda] = cpu_and_cuda(arch, {cuda_request(1, {5, 17, 42, 8}, 2, 0.0, 0, 1.0), cuda_request(2, {9, 1}, 3, 0.0, 0, 1.0),
+                                           cuda_request(3, {4, 4, 4, 4, 4, 4, 4}, 1, 0.0, 0, 1.0)});
     expect_same_completions(cpu, cuda, 1e-3, arch + " greedy");
   }
 }
@@ -50,7 +50,7 @@ TEST(EngineCudaTest, GreedyDecodeOnCudaEqualsCpu) {
 TEST(EngineCudaTest, SeededFilteredSamplingOnCudaEqualsCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << kNoCuda;
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
-    auto [cpu, cuda] = cpu_and_cuda(arch, {request(1, {5, 17, 42, 8}, 4, 1.0, 0, 1.0), request(2, {9, 1}, 4, 0.8, 20, 0.9)});
+    auto [cpu, cuda] = cpu_and_cuda(arch, {cuda_request(1, {5, 17, 42, 8}, 4, 1.0, 0, 1.0), cuda_request(2, {9, 1}, 4, 0.8, 20, 0.9)});
     expect_same_completions(cpu, cuda, 1e-3, arch + " sampled");
   }
 }

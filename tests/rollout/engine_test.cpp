@@ -8,16 +8,10 @@
 #include "policies/causal_lm.h"
 #include "core/error.h"
 #include "rollout/sampler.h"
+#include "tests/rollout/tiny_engine_model.h"
 
 namespace grpo::rollout {
 namespace {
-
-std::shared_ptr<policies::CausalLM> tiny_model(const std::string& arch = "qwen2", uint64_t seed = 3) {
-  auto config = policies::ModelConfig::preset(arch, "tiny");
-  auto model = policies::CausalLM::create(config, seed);
-  model->eval();
-  return model;
-}
 
 GroupRequest request(int64_t id, std::vector<int64_t> prompt, int n, double temperature, int max_new, uint64_t seed = 11) {
   GroupRequest r;
@@ -62,7 +56,7 @@ void expect_greedy_equals_argmax_of_full_forward(Engine& engine, policies::Causa
 
 TEST(EngineTest, GreedyEqualsArgmaxOfFullForwardEachStep) {
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
-    auto model = tiny_model(arch);
+    auto model = tiny_engine_model(arch);
     Engine engine(model, {});
     expect_greedy_equals_argmax_of_full_forward(engine, *model, arch);
   }
@@ -72,7 +66,7 @@ TEST(EngineTest, GreedyWithOnednnLinearEqualsArgmaxOfFullForwardEachStep) {
   EngineOptions every_weight;
   every_weight.onednn_min_weight_elements = 0;  // decode through oneDNN, the full forward through ATen
   for (const std::string arch : {"qwen2", "deepseek_v3"}) {
-    auto model = tiny_model(arch);
+    auto model = tiny_engine_model(arch);
     Engine engine(model, every_weight);
     expect_greedy_equals_argmax_of_full_forward(engine, *model, arch);
     // Weights written in place (as weight sync and the optimizer do): the next
@@ -85,7 +79,7 @@ TEST(EngineTest, GreedyWithOnednnLinearEqualsArgmaxOfFullForwardEachStep) {
 }
 
 TEST(EngineTest, SeededSamplingIsReproducible) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   Engine engine(model, {});
   auto a = engine.generate({request(1, {3, 4, 5}, 4, 1.0, 16, 77)});
   auto b = engine.generate({request(1, {3, 4, 5}, 4, 1.0, 16, 77)});
@@ -96,7 +90,7 @@ TEST(EngineTest, SeededSamplingIsReproducible) {
 }
 
 TEST(EngineTest, PromptIsPrefilledOncePerGroup) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   Engine engine(model, {});
   engine.generate({request(1, {1, 2, 3, 4, 5, 6}, 8, 1.0, 4), request(2, {7, 8}, 3, 1.0, 4)});
   EXPECT_EQ(engine.stats().prefills, 2);
@@ -106,7 +100,7 @@ TEST(EngineTest, PromptIsPrefilledOncePerGroup) {
 }
 
 TEST(EngineTest, FinishedSlotsAreRefilledAndResultsUnchanged) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   std::vector<GroupRequest> reqs = {request(1, {1, 2, 3}, 3, 1.0, 6, 5), request(2, {4, 5}, 3, 1.0, 9, 6),
                                     request(3, {6}, 2, 0.0, 4, 7)};
   Engine wide(model, {/*max_slots=*/16, /*kv_budget_tokens=*/65536});
@@ -125,7 +119,7 @@ TEST(EngineTest, FinishedSlotsAreRefilledAndResultsUnchanged) {
 // result generate() returns; with one group's worth of slots the first group
 // is reported while later groups have not yet decoded.
 TEST(EngineTest, EachGroupIsReportedWhenItFinishes) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   std::vector<GroupRequest> reqs = {request(1, {1, 2, 3}, 2, 1.0, 6, 5), request(2, {4, 5}, 2, 1.0, 9, 6),
                                     request(3, {6}, 2, 1.0, 4, 7)};
   Engine engine(model, {/*max_slots=*/2, /*kv_budget_tokens=*/65536});
@@ -153,7 +147,7 @@ TEST(EngineTest, EachGroupIsReportedWhenItFinishes) {
 }
 
 TEST(EngineTest, KvBudgetBoundsTheCache) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   Engine engine(model, {/*max_slots=*/64, /*kv_budget_tokens=*/3 * 20});
   auto out = engine.generate({request(1, {1, 2, 3, 4}, 8, 1.0, 16)});  // 20 tokens per sequence
   EXPECT_EQ(engine.stats().cache_slots, 3);
@@ -184,17 +178,17 @@ void expect_logprobs_match_learner(const std::shared_ptr<policies::CausalLM>& mo
 
 TEST(EngineTest, LogprobsMatchLearnerRecomputation) {
   // The tiny presets' weights are below the default oneDNN threshold: ATen's linear throughout.
-  expect_logprobs_match_learner(tiny_model("deepseek_v3"), {});
+  expect_logprobs_match_learner(tiny_engine_model("deepseek_v3"), {});
 }
 
 TEST(EngineTest, LogprobsWithOnednnLinearMatchLearnerRecomputation) {
   EngineOptions every_weight;
   every_weight.onednn_min_weight_elements = 0;  // the engine's products through oneDNN, the learner's through ATen
-  for (const char* arch : {"qwen2", "deepseek_v3"}) expect_logprobs_match_learner(tiny_model(arch), every_weight);
+  for (const char* arch : {"qwen2", "deepseek_v3"}) expect_logprobs_match_learner(tiny_engine_model(arch), every_weight);
 }
 
 TEST(EngineTest, StopStringsAndStopTokensEndCompletions) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   Engine engine(model, {}, letters);
   // Sample long completions once to find letters that occur, then stop on one.
   auto free_run = engine.generate({request(1, {2, 3}, 1, 1.0, 40, 21)});
@@ -218,7 +212,7 @@ TEST(EngineTest, StopStringsAndStopTokensEndCompletions) {
 }
 
 TEST(EngineTest, ProgressSeesEveryKeptTokenThenTheFinalCompletion) {
-  auto model = tiny_model();
+  auto model = tiny_engine_model();
   EngineOptions options;
   options.max_slots = 2;  // fewer slots than completions: progress also flows across slot refills
   Engine engine(model, options, letters);

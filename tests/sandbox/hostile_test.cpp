@@ -40,27 +40,25 @@ class HostileTest : public ::testing::TestWithParam<std::string> {
   std::string canary_;
 };
 
-std::string show(const Execution& e) { return e.to_json().dump(); }
-
 TEST_P(HostileTest, InfiniteLoopHitsCpuLimit) {
   Execution e = run("while True:\n    pass\n");
-  EXPECT_EQ(e.verdict, Verdict::kTimeLimit) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kTimeLimit) << show_execution(e);
 }
 
 TEST_P(HostileTest, SleepHitsWallClock) {
   Execution e = run("import time\ntime.sleep(100)\n");
-  EXPECT_EQ(e.verdict, Verdict::kTimeLimit) << show(e);
-  EXPECT_NE(e.detail.find("wall clock"), std::string::npos) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kTimeLimit) << show_execution(e);
+  EXPECT_NE(e.detail.find("wall clock"), std::string::npos) << show_execution(e);
 }
 
 TEST_P(HostileTest, MemoryBombHitsMemoryLimit) {
   Execution e = run("a = []\nwhile True:\n    a.append(b'x' * 10**7)\n");
-  EXPECT_EQ(e.verdict, Verdict::kMemoryLimit) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kMemoryLimit) << show_execution(e);
 }
 
 TEST_P(HostileTest, ForkBombIsContained) {
   Execution e = run("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n");
-  EXPECT_EQ(e.verdict, Verdict::kTimeLimit) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kTimeLimit) << show_execution(e);
 }
 
 TEST_P(HostileTest, ThreadBombStopsAtProcessLimit) {
@@ -68,13 +66,13 @@ TEST_P(HostileTest, ThreadBombStopsAtProcessLimit) {
       "import threading, time\nn = 0\ntry:\n    while n < 10000:\n"
       "        threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n        n += 1\n"
       "except Exception:\n    pass\nprint(n)\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_LT(std::atoi(e.stdout_text.c_str()), short_limits().max_processes) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_LT(std::atoi(e.stdout_text.c_str()), short_limits().max_processes) << show_execution(e);
 }
 
 TEST_P(HostileTest, HugeOutputHitsOutputLimit) {
   Execution e = run("while True:\n    print('x' * 1000)\n");
-  EXPECT_EQ(e.verdict, Verdict::kOutputLimit) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOutputLimit) << show_execution(e);
   EXPECT_EQ(e.stdout_text.size(), static_cast<size_t>(short_limits().stdout_kb) * 1024);
 }
 
@@ -84,8 +82,8 @@ TEST_P(HostileTest, WritingOutsideTheWorkingDirectoryFails) {
                     "    try:\n        open(p, 'w').write('x')\n        print('wrote', p)\n"
                     "    except OSError as e:\n        print('denied')\n"
                     "open('here.txt', 'w').write('ok')\nprint(open('here.txt').read())\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text, "denied\ndenied\ndenied\ndenied\ndenied\nok\n") << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text, "denied\ndenied\ndenied\ndenied\ndenied\nok\n") << show_execution(e);
   EXPECT_FALSE(std::ifstream(target).good());
 }
 
@@ -95,10 +93,10 @@ TEST_P(HostileTest, HostFilesAndEnvironmentSecretsAreHidden) {
                     "for p in ['/etc/shadow', '/etc/passwd', '/root/.bashrc', '" + canary_ + "']:\n"
                     "    try:\n        print(open(p).read()[:20])\n    except OSError:\n        print('hidden')\n");
   ::unsetenv("GRPO_TEST_SECRET");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text.find("hunter2"), std::string::npos) << show(e);
-  EXPECT_EQ(e.stdout_text.find("host data"), std::string::npos) << show(e);
-  EXPECT_NE(e.stdout_text.find("hidden\nhidden\nhidden\nhidden\n"), std::string::npos) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text.find("hunter2"), std::string::npos) << show_execution(e);
+  EXPECT_EQ(e.stdout_text.find("host data"), std::string::npos) << show_execution(e);
+  EXPECT_NE(e.stdout_text.find("hidden\nhidden\nhidden\nhidden\n"), std::string::npos) << show_execution(e);
 }
 
 TEST_P(HostileTest, NetworkIsBlocked) {
@@ -119,8 +117,8 @@ TEST_P(HostileTest, NetworkIsBlocked) {
       "    except OSError as e:\n        print('blocked')\n"
       "try:\n    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))\n    print('sent')\n"
       "except OSError:\n    print('blocked')\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text, "blocked\nblocked\nblocked\nblocked\n") << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text, "blocked\nblocked\nblocked\nblocked\n") << show_execution(e);
   EXPECT_LT(::accept(listener, nullptr, nullptr), 0) << "a sandboxed program reached the host's loopback";
   ::close(listener);
 }
@@ -131,14 +129,14 @@ TEST_P(HostileTest, KillingTheParentFails) {
                     "    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
                     "try:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\nprint('still here')\n");
   // kill(-1) may take the program itself down; either way the host lives and the verdict is not a sandbox error.
-  EXPECT_TRUE(e.verdict == Verdict::kOk || e.verdict == Verdict::kRuntimeError) << show(e);
+  EXPECT_TRUE(e.verdict == Verdict::kOk || e.verdict == Verdict::kRuntimeError) << show_execution(e);
   EXPECT_EQ(::kill(::getpid(), 0), 0);
 }
 
 TEST_P(HostileTest, DaemonisedChildDiesWithTheRun) {
   Execution e = run("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
                     "        time.sleep(60)\n    os._exit(0)\nprint('parent done')\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
   EXPECT_EQ(e.stdout_text, "parent done\n");
   // TearDown: no process of the sandbox uids is left.
 }
@@ -149,41 +147,41 @@ TEST_P(HostileTest, ProcShowsNoHostProcess) {
                     "        except OSError:\n            pass\n        try:\n"
                     "            print(open('/proc/%s/environ' % p, 'rb').read())\n        except OSError:\n            pass\n"
                     "except OSError:\n    print('no proc')\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text.find("sandbox_tests"), std::string::npos) << show(e);
-  EXPECT_EQ(e.stdout_text.find("GRPO_"), std::string::npos) << show(e);
-  if (e.stdout_text != "no proc\n") EXPECT_LE(std::atoi(e.stdout_text.c_str()), 3) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text.find("sandbox_tests"), std::string::npos) << show_execution(e);
+  EXPECT_EQ(e.stdout_text.find("GRPO_"), std::string::npos) << show_execution(e);
+  if (e.stdout_text != "no proc\n") EXPECT_LE(std::atoi(e.stdout_text.c_str()), 3) << show_execution(e);
 }
 
 TEST_P(HostileTest, PtraceIsBlocked) {
   Execution e = run("import ctypes\nlibc = ctypes.CDLL(None)\nprint(libc.ptrace(0, 0, 0, 0))\n");
-  EXPECT_EQ(e.verdict, Verdict::kBlocked) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kBlocked) << show_execution(e);
 }
 
 TEST_P(HostileTest, ManyFilesAreBounded) {
   Execution e = run("n = 0\ntry:\n    while n < 100000:\n        open('f%d' % n, 'w').close()\n        n += 1\n"
                     "except OSError:\n    pass\nprint(n)\n");
-  EXPECT_TRUE(e.verdict == Verdict::kOk || e.verdict == Verdict::kTimeLimit) << show(e);
-  if (GetParam() == "namespace") EXPECT_LT(std::atoi(e.stdout_text.c_str()), 100000) << show(e);
+  EXPECT_TRUE(e.verdict == Verdict::kOk || e.verdict == Verdict::kTimeLimit) << show_execution(e);
+  if (GetParam() == "namespace") EXPECT_LT(std::atoi(e.stdout_text.c_str()), 100000) << show_execution(e);
 }
 
 TEST_P(HostileTest, SymlinkTricksStayInside) {
   Execution e = run("import os\nfor i, t in enumerate(['/etc/shadow', '" + canary_ + "', '/proc/1/root/etc/shadow', '../../../../../../etc/shadow']):\n"
                     "    os.symlink(t, 'l%d' % i)\n    try:\n        print(open('l%d' % i).read()[:20])\n"
                     "    except OSError:\n        print('no')\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text, "no\nno\nno\nno\n") << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text, "no\nno\nno\nno\n") << show_execution(e);
 }
 
 TEST_P(HostileTest, ClosingStdoutIsFine) {
   Execution e = run("import os\nprint('before', flush=True)\nos.close(1)\nos.close(2)\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
   EXPECT_EQ(e.stdout_text, "before\n");
 }
 
 TEST_P(HostileTest, BinaryOutputIsKeptExactly) {
   Execution e = run("import sys\nsys.stdout.buffer.write(bytes(range(256)) * 4)\n");
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
   std::string expected;
   for (int r = 0; r < 4; ++r)
     for (int i = 0; i < 256; ++i) expected.push_back(static_cast<char>(i));
@@ -194,7 +192,7 @@ TEST_P(HostileTest, BinaryOutputIsKeptExactly) {
 TEST_P(HostileTest, DeepRecursionEndsInAVerdict) {
   // Python 3.11 keeps Python frames on the heap: unbounded recursion exhausts memory or the C stack.
   Execution e = run("import sys\nsys.setrecursionlimit(10**9)\ndef f(n):\n    return f(n + 1) + 1\nf(0)\n");
-  EXPECT_TRUE(e.verdict == Verdict::kRuntimeError || e.verdict == Verdict::kMemoryLimit) << show(e);
+  EXPECT_TRUE(e.verdict == Verdict::kRuntimeError || e.verdict == Verdict::kMemoryLimit) << show_execution(e);
 }
 
 TEST_P(HostileTest, HostileRunDoesNotDisturbAConcurrentOne) {
@@ -203,7 +201,7 @@ TEST_P(HostileTest, HostileRunDoesNotDisturbAConcurrentOne) {
   });
   auto memory = std::async(std::launch::async, [&] { return run_python(GetParam(), "a = []\nwhile True:\n    a.append(b'x' * 10**7)\n"); });
   Execution good = run("import sys\nprint(sum(int(x) for x in sys.stdin.read().split()) if False else 42)\n");
-  EXPECT_EQ(good.verdict, Verdict::kOk) << show(good);
+  EXPECT_EQ(good.verdict, Verdict::kOk) << show_execution(good);
   EXPECT_EQ(good.stdout_text, "42\n");
   EXPECT_EQ(bomb.get().verdict, Verdict::kTimeLimit);
   EXPECT_EQ(memory.get().verdict, Verdict::kMemoryLimit);

@@ -27,8 +27,6 @@ namespace {
 
 class InitProgramTest : public ::testing::TestWithParam<std::string> {};
 
-std::string show(const Execution& e) { return e.to_json().dump(); }
-
 // `key:` of /proc/<pid>/status ("" when the process is gone).
 std::string status_field(pid_t pid, const std::string& key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -65,8 +63,8 @@ TEST_P(InitProgramTest, InitIsItsOwnSmallProgramEvenFromABigHost) {
   }
   Execution e = running.get();
   munmap(big, kHostBytes);
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text, "done\n") << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text, "done\n") << show_execution(e);
   ASSERT_EQ(name, "sandbox-init") << "no process named sandbox-init ran the program";
   ASSERT_FALSE(vm_size_kb.empty());
   EXPECT_LT(std::stoll(vm_size_kb), 64 * 1024) << "the init's address space is not its own";
@@ -82,8 +80,8 @@ TEST_P(InitProgramTest, ProgramHoldsNoCapabilities) {
                            "h = Header(0x20080522, 0)\nd = (Data * 2)()\n"
                            "print(libc.capget(ctypes.byref(h), d), [(x.effective, x.permitted, x.inheritable) for x in d])\n"
                            "print([c for c in range(64) if libc.prctl(47, 1, c, 0, 0) == 1])\n");  // PR_CAP_AMBIENT_IS_SET
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text, "0 [(0, 0, 0), (0, 0, 0)]\n[]\n") << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text, "0 [(0, 0, 0), (0, 0, 0)]\n[]\n") << show_execution(e);
 }
 
 // The host blocks every signal around the clone, and may ignore some (nohup
@@ -95,8 +93,8 @@ TEST_P(InitProgramTest, ProgramStartsWithDefaultSignals) {
   Execution e = run_python(GetParam(), "import signal\nprint(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n"
                                        "print(signal.getsignal(signal.SIGHUP) == signal.SIG_DFL)\n");
   sigaction(SIGHUP, &old, nullptr);
-  EXPECT_EQ(e.verdict, Verdict::kOk) << show(e);
-  EXPECT_EQ(e.stdout_text, "[]\nTrue\n") << show(e);
+  EXPECT_EQ(e.verdict, Verdict::kOk) << show_execution(e);
+  EXPECT_EQ(e.stdout_text, "[]\nTrue\n") << show_execution(e);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, InitProgramTest, ::testing::Values("namespace", "landlock"),

@@ -48,6 +48,9 @@ inline Execution run_python(const std::string& tier, const std::string& source, 
   return shared_runner(tier).run({Language::kPython, source, input}, limits);
 }
 
+// `e` as one line of JSON, for assertion messages.
+inline std::string show_execution(const Execution& e) { return e.to_json().dump(); }
+
 // Makes this test process a child subreaper (once), so every process a run
 // leaves behind (even one that escaped with setsid) becomes our descendant.
 void adopt_orphans();

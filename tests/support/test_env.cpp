@@ -31,6 +31,7 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 std::string grpo_binary() { return env_or("GRPO_BINARY", GRPO_DEFAULT_BINARY); }
+std::string grpo_command() { return shell_quote(grpo_binary()); }
 std::string source_dir() { return env_or("GRPO_SOURCE_DIR", GRPO_DEFAULT_SOURCE_DIR); }
 std::string shared_dir() { return env_or("GRPO_SHARED_DIR", GRPO_DEFAULT_SHARED_DIR); }
 std::string reference_python() { return env_or("GRPO_PYTHON", GRPO_DEFAULT_PYTHON); }

@@ -29,6 +29,7 @@ std::string grpo_binary();       // GRPO_BINARY: the grpo program
 std::string source_dir();        // GRPO_SOURCE_DIR: the checkout
 std::string shared_dir();        // GRPO_SHARED_DIR: shared/ beside the checkout
 std::string reference_python();  // GRPO_PYTHON: the venv python with the references
+std::string grpo_command();      // grpo_binary() shell-quoted: the start of a command line
 
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);

@@ -16,6 +16,16 @@ std::string real_tokenizer(const std::string& name) {
   return path;
 }
 
+const policies::Tokenizer& qwen3_tokenizer() {
+  static const policies::Tokenizer t = policies::Tokenizer::load(real_tokenizer("qwen3"));
+  return t;
+}
+
+const policies::Tokenizer& deepseek_v3_tokenizer() {
+  static const policies::Tokenizer t = policies::Tokenizer::load(real_tokenizer("deepseek_v3"));
+  return t;
+}
+
 const std::string& hf_reference_dir() {
   // Lives until the process ends; TempDir removes it then.
   static std::unique_ptr<TempDir> dir;

@@ -121,7 +121,7 @@ TEST(EngineStaticDecode, SameCompletionsAsTheEagerEngine) {
 // call of the same slot count and no longer sequences; weights copied in
 // between are seen; a longer call allocates anew.
 TEST(EngineStaticDecode, CacheAndDecoderAreKeptAcrossCalls) {
-  auto model = tiny_model("qwen2");
+  auto model = tiny_engine_model("qwen2");
   EngineOptions eager, fixed;
   eager.max_slots = fixed.max_slots = 5;
   fixed.decode = DecodeMode::kStatic;
@@ -132,7 +132,7 @@ TEST(EngineStaticDecode, CacheAndDecoderAreKeptAcrossCalls) {
   expect_same_completions(first, again, 1e-6, "kept cache");
   {
     torch::NoGradGuard no_grad;
-    for (auto& p : tiny_model("qwen2", /*seed=*/5)->named_parameters()) model->named_parameters()[p.key()].copy_(p.value());
+    for (auto& p : tiny_engine_model("qwen2", /*seed=*/5)->named_parameters()) model->named_parameters()[p.key()].copy_(p.value());
   }
   auto shorter = requests();
   for (auto& r : shorter) r.params.max_new_tokens -= 2;  // fits the kept cache

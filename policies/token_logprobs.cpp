@@ -1,6 +1,6 @@
 // token_logprobs.cpp: per-token log-probabilities (and entropies) of targets
 // under lm_head(hidden)/temperature, computed chunk by chunk. A custom
-// autograd function keeps [N] statistics and the FIRST chunk's exponentials
+// autograd function keeps [N] statistics and the FIRST chunk's log-softmax
 // between forward and backward and recomputes every other chunk's logits in
 // backward, so neither pass ever holds the full [B,T,V] logits or log-softmax:
 // at most one kept chunk plus the working ones (each bounded by `chunk` rows).
@@ -22,8 +22,8 @@ using torch::autograd::variable_list;
 // unless with_entropy). Each chunk's [n,V] logits are one buffer, transformed in place (the
 // same operations as the out-of-place formulas in the comments, minus the copies).
 struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores> {
-  // keep_first: hold the first chunk's exponentials for backward (only when a backward will follow:
-  // under no_grad the function's context dies with the call, and keeping would only cost memory).
+  // keep_first: hold the first chunk's log-softmax for backward (only when a backward will follow:
+  // under no_grad the function's context dies with the call, and the copy would only cost memory).
   static variable_list forward(AutogradContext* ctx, torch::Tensor hidden, torch::Tensor weight, torch::Tensor targets,
                                double temperature, int64_t chunk, bool with_entropy, bool keep_first) {
     const int64_t N = hidden.size(0);
@@ -32,23 +32,17 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     torch::Tensor lse_all = torch::empty({N}, hidden.options().dtype(torch::kFloat));
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
-      // The log-softmax with the row max subtracted (as logsumexp does), in place on the logits, its
-      // exponentials e = exp(z - max) shared with the entropy and backward: 5 passes over [n,V] (7 with
-      // the entropy) and one more [n,V] buffer.
       torch::Tensor z = scaled_logits(hidden.narrow(0, s, n), weight, temperature);  // [n,V]
-      torch::Tensor max = z.amax(-1, true);
-      torch::Tensor e = z.sub_(max).exp();    // z is now z - max
-      torch::Tensor sum_e = e.sum(-1, true);  // p = e / sum_e
-      torch::Tensor log_sum = sum_e.log();
-      z.sub_(log_sum);                        // log p
-      logp.narrow(0, s, n).copy_(z.gather(1, targets.narrow(0, s, n).unsqueeze(1)).squeeze(1));
-      lse_all.narrow(0, s, n).copy_((max + log_sum).squeeze(1));
-      if (with_entropy)  // H = -sum p log p = -(sum e log p) / sum_e
-        entropy.narrow(0, s, n).copy_(z.mul_(e).sum(-1).div_(sum_e.squeeze(1)).neg_());
-      if (s == 0 && keep_first) {
-        ctx->saved_data["kept_exp"] = e;
-        ctx->saved_data["kept_sum"] = sum_e;
+      torch::Tensor lse = z.logsumexp(-1);
+      torch::Tensor tz = z.gather(1, targets.narrow(0, s, n).unsqueeze(1)).squeeze(1);
+      logp.narrow(0, s, n).copy_(tz - lse);
+      if (with_entropy) {
+        torch::Tensor pz = (z - lse.unsqueeze(1)).exp_().mul_(z);  // p * z
+        entropy.narrow(0, s, n).copy_(lse - pz.sum(-1));          // H = lse - E_p[z]
       }
+      lse_all.narrow(0, s, n).copy_(lse);
+      // z - lse, the same operation backward's recomputation does: the kept values are the recomputed ones.
+      if (s == 0 && keep_first) ctx->saved_data["kept_logp"] = z.sub_(lse.unsqueeze(1));
     }
     ctx->save_for_backward({hidden, weight, targets, lse_all, entropy});
     ctx->saved_data["temperature"] = temperature;
@@ -63,7 +57,6 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     torch::Tensor g_logp = grads[0].defined() ? grads[0].to(torch::kFloat) : torch::Tensor();
     torch::Tensor g_ent = grads[1].defined() ? grads[1].to(torch::kFloat) : torch::Tensor();
-    torch::Tensor kept = take_kept_gradient(ctx, g_logp, g_ent, targets);
     const int64_t N = hidden.size(0);
     torch::Tensor d_hidden = torch::empty(hidden.sizes(), hidden.options().dtype(torch::kFloat));  // every row written
     // Written by the first chunk's product; zeros only when no row is scored.
@@ -73,9 +66,23 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
       torch::Tensor h = hidden.narrow(0, s, n);
-      torch::Tensor dz = s == 0 && kept.defined() ? kept : recomputed_gradient(ctx, h, weight, lse_all.narrow(0, s, n),
-                                                                               targets.narrow(0, s, n), g_logp, g_ent,
-                                                                               entropy.narrow(0, s, n), s);
+      torch::Tensor logp_all = s == 0 ? take_kept(ctx) : torch::Tensor();
+      if (!logp_all.defined())
+        logp_all = scaled_logits(h, weight, temperature).sub_(lse_all.narrow(0, s, n).unsqueeze(1));  // z - lse
+      // dz = [-(p * g_logp) + onehot(t) * g_logp] - g_ent * p * (log p + H), divided by the temperature:
+      // d logp_t / dz = onehot(t) - p;  dH / dz_j = -p_j (log p_j + H).
+      torch::Tensor entropy_term;
+      if (g_ent.defined())
+        entropy_term = g_ent.narrow(0, s, n).unsqueeze(1) * logp_all.exp() * (logp_all + entropy.narrow(0, s, n).unsqueeze(1));
+      torch::Tensor dz;
+      if (g_logp.defined()) {
+        torch::Tensor g = g_logp.narrow(0, s, n).unsqueeze(1);
+        dz = logp_all.exp_().mul_(-g);  // the buffer is now -p * g
+        dz.scatter_add_(1, targets.narrow(0, s, n).unsqueeze(1), g);
+        if (entropy_term.defined()) dz.sub_(entropy_term);
+      } else {
+        dz = entropy_term.defined() ? entropy_term.neg_() : logp_all.zero_();
+      }
       if (temperature != 1.0) dz.div_(temperature);
       torch::Tensor d_rows = d_hidden.narrow(0, s, n);  // contiguous rows: the product is written in place
       torch::mm_out(d_rows, dz, w32);
@@ -88,44 +95,14 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
   }
 
  private:
-  // The first chunk's dz (before the division by the temperature) from the kept exponentials, turned
-  // into it in place (one pass): -p * g_logp + onehot(t) * g_logp with p = e / sum_e. Undefined (the chunk
-  // is recomputed) when nothing was kept, when the entropy has a gradient (its term needs log p, which is
-  // not kept), or on a second backward through the same graph (retain_graph): the kept buffer is handed
-  // over once.
-  static torch::Tensor take_kept_gradient(AutogradContext* ctx, const torch::Tensor& g_logp, const torch::Tensor& g_ent,
-                                          const torch::Tensor& targets) {
-    auto it = ctx->saved_data.find("kept_exp");
+  // The kept first chunk, handed over once: backward turns it into dz in place, so a second backward
+  // through the same graph (retain_graph) finds it gone and recomputes it.
+  static torch::Tensor take_kept(AutogradContext* ctx) {
+    auto it = ctx->saved_data.find("kept_logp");
     if (it == ctx->saved_data.end()) return {};
-    torch::Tensor e = it->second.toTensor(), sum_e = ctx->saved_data.at("kept_sum").toTensor();
-    ctx->saved_data.erase("kept_exp");
-    ctx->saved_data.erase("kept_sum");
-    if (g_ent.defined() || !g_logp.defined()) return {};
-    const int64_t n = e.size(0);
-    torch::Tensor g = g_logp.narrow(0, 0, n).unsqueeze(1);
-    return e.mul_(-g / sum_e).scatter_add_(1, targets.narrow(0, 0, n).unsqueeze(1), g);
-  }
-
-  // A chunk's dz (before the division by the temperature) from its recomputed logits and the forward's
-  // lse; g_logp, g_ent (either undefined) are the whole input's and narrowed here to rows [s, s+n).
-  static torch::Tensor recomputed_gradient(AutogradContext* ctx, const torch::Tensor& h, const torch::Tensor& weight,
-                                           const torch::Tensor& lse, const torch::Tensor& targets,
-                                           const torch::Tensor& g_logp, const torch::Tensor& g_ent,
-                                           const torch::Tensor& entropy, int64_t s) {
-    const int64_t n = h.size(0);
-    const double temperature = ctx->saved_data["temperature"].toDouble();
-    torch::Tensor logp_all = scaled_logits(h, weight, temperature).sub_(lse.unsqueeze(1));  // z - lse
-    // dz = [-(p * g_logp) + onehot(t) * g_logp] - g_ent * p * (log p + H), divided by the temperature:
-    // d logp_t / dz = onehot(t) - p;  dH / dz_j = -p_j (log p_j + H).
-    torch::Tensor entropy_term;
-    if (g_ent.defined())
-      entropy_term = g_ent.narrow(0, s, n).unsqueeze(1) * logp_all.exp() * (logp_all + entropy.unsqueeze(1));
-    if (!g_logp.defined()) return entropy_term.defined() ? entropy_term.neg_() : logp_all.zero_();
-    torch::Tensor g = g_logp.narrow(0, s, n).unsqueeze(1);
-    torch::Tensor dz = logp_all.exp_().mul_(-g);  // the buffer is now -p * g
-    dz.scatter_add_(1, targets.unsqueeze(1), g);
-    if (entropy_term.defined()) dz.sub_(entropy_term);
-    return dz;
+    torch::Tensor kept = it->second.toTensor();
+    ctx->saved_data.erase(it);
+    return kept;
   }
 
   // h · W^T in fp32, divided by the temperature in place (dividing by 1 is skipped: it is the identity).

@@ -30,6 +30,9 @@
 // at::_grouped_mm (LibTorch 2.8+): the MoE's grouped experts (policies/moe_dispatch.h).
 #define GRPO_HAS_GROUPED_MM (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8))
 
+// at::_fused_adamw_ with a CPU kernel (LibTorch 2.4+): the learner's one-pass AdamW (learner/optimizer.cpp).
+#define GRPO_HAS_FUSED_ADAMW (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+
 namespace grpo::compat {
 
 // "2.11.0" or "1.13.1".

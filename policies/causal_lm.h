@@ -13,7 +13,8 @@
 //   training:  token_logprobs()/token_scores() over a padded batch, log-softmax
 //              computed per chunk of positions by a custom autograd function
 //              (the [B,T,V] log-softmax is never materialised, not even for
-//              backward: chunks are recomputed there).
+//              backward: the first chunk's log-softmax is kept, the others
+//              recomputed there).
 //   inference: forward() with a KvCache (prefill, then decode); MLA uses the
 //              weight-absorbed attention over the cached latent.
 //

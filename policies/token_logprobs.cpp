@@ -1,8 +1,11 @@
 // token_logprobs.cpp: per-token log-probabilities (and entropies) of targets
 // under lm_head(hidden)/temperature, computed chunk by chunk. A custom
-// autograd function keeps only [N] statistics between forward and backward
-// and recomputes each chunk's logits in backward, so neither pass ever holds
-// the full [B,T,V] logits or log-softmax.
+// autograd function keeps [N] statistics and the FIRST chunk's log-softmax
+// between forward and backward and recomputes every other chunk's logits in
+// backward, so neither pass ever holds the full [B,T,V] logits or log-softmax:
+// at most one kept chunk plus the working ones (each bounded by `chunk` rows).
+// A micro-batch whose scored positions fit in one chunk (the usual case)
+// therefore never recomputes its lm-head product in backward.
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -19,8 +22,10 @@ using torch::autograd::variable_list;
 // unless with_entropy). Each chunk's [n,V] logits are one buffer, transformed in place (the
 // same operations as the out-of-place formulas in the comments, minus the copies).
 struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores> {
+  // keep_first: hold the first chunk's log-softmax for backward (only when a backward will follow:
+  // under no_grad the function's context dies with the call, and the copy would only cost memory).
   static variable_list forward(AutogradContext* ctx, torch::Tensor hidden, torch::Tensor weight, torch::Tensor targets,
-                               double temperature, int64_t chunk, bool with_entropy) {
+                               double temperature, int64_t chunk, bool with_entropy, bool keep_first) {
     const int64_t N = hidden.size(0);
     torch::Tensor logp = torch::empty({N}, hidden.options().dtype(torch::kFloat));
     torch::Tensor entropy = torch::zeros({N}, hidden.options().dtype(torch::kFloat));
@@ -36,6 +41,8 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
         entropy.narrow(0, s, n).copy_(lse - pz.sum(-1));          // H = lse - E_p[z]
       }
       lse_all.narrow(0, s, n).copy_(lse);
+      // z - lse, the same operation backward's recomputation does: the kept values are the recomputed ones.
+      if (s == 0 && keep_first) ctx->saved_data["kept_logp"] = z.sub_(lse.unsqueeze(1));
     }
     ctx->save_for_backward({hidden, weight, targets, lse_all, entropy});
     ctx->saved_data["temperature"] = temperature;
@@ -59,7 +66,9 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
       torch::Tensor h = hidden.narrow(0, s, n);
-      torch::Tensor logp_all = scaled_logits(h, weight, temperature).sub_(lse_all.narrow(0, s, n).unsqueeze(1));  // z - lse
+      torch::Tensor logp_all = s == 0 ? take_kept(ctx) : torch::Tensor();
+      if (!logp_all.defined())
+        logp_all = scaled_logits(h, weight, temperature).sub_(lse_all.narrow(0, s, n).unsqueeze(1));  // z - lse
       // dz = [-(p * g_logp) + onehot(t) * g_logp] - g_ent * p * (log p + H), divided by the temperature:
       // d logp_t / dz = onehot(t) - p;  dH / dz_j = -p_j (log p_j + H).
       torch::Tensor entropy_term;
@@ -82,10 +91,20 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
       else d_weight.addmm_(dz.t(), h.to(torch::kFloat));
     }
     return {d_hidden.to(hidden.scalar_type()), d_weight.to(weight.scalar_type()), torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 
  private:
+  // The kept first chunk, handed over once: backward turns it into dz in place, so a second backward
+  // through the same graph (retain_graph) finds it gone and recomputes it.
+  static torch::Tensor take_kept(AutogradContext* ctx) {
+    auto it = ctx->saved_data.find("kept_logp");
+    if (it == ctx->saved_data.end()) return {};
+    torch::Tensor kept = it->second.toTensor();
+    ctx->saved_data.erase(it);
+    return kept;
+  }
+
   // h · W^T in fp32, divided by the temperature in place (dividing by 1 is skipped: it is the identity).
   static torch::Tensor scaled_logits(const torch::Tensor& h, const torch::Tensor& weight, double temperature) {
     torch::Tensor z = torch::matmul(h, weight.t()).to(torch::kFloat);
@@ -115,7 +134,9 @@ TokenScores CausalLM::token_scores(const torch::Tensor& tokens, const torch::Ten
     flat = flat.index_select(0, rows);
     flat_targets = flat_targets.index_select(0, rows);
   }
-  auto out = ChunkedTokenScores::apply(flat, lm_head_weight(), flat_targets, temperature, chunk, with_entropy);
+  torch::Tensor weight = lm_head_weight();
+  const bool backward_follows = torch::GradMode::is_enabled() && (flat.requires_grad() || weight.requires_grad());
+  auto out = ChunkedTokenScores::apply(flat, weight, flat_targets, temperature, chunk, with_entropy, backward_follows);
   auto to_grid = [&](const torch::Tensor& v) {  // [B,T], 0 at positions not scored
     return rows.defined() ? torch::zeros({B * T}, v.options()).index_copy(0, rows, v).view({B, T}) : v.view({B, T});
   };

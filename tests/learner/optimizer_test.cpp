@@ -69,6 +69,60 @@ TEST(OptimizerTest, ClipsToGlobalNorm) {
   EXPECT_NEAR(a.grad().item<double>(), 3.0 / (5.0 + 1e-6), 1e-12);
 }
 
+TEST(OptimizerTest, GlobalGradNormIsTheFp64NormOverManyBlocks) {
+  // The CPU norm sums fp64 squares block by block: a gradient of several blocks (and a ragged last
+  // one) gives the norm of a whole fp64 copy, to fp64 rounding.
+  torch::manual_seed(3);
+  torch::Tensor a = torch::zeros({100003}).requires_grad_(true), b = torch::zeros({7, 5}).requires_grad_(true);
+  torch::Tensor ga = torch::randn({100003}) * 1e3, gb = torch::randn({7, 5}) * 1e-3;
+  ((a * ga).sum() + (b * gb).sum()).backward();
+  const double naive = std::sqrt(ga.to(torch::kDouble).pow(2).sum().item<double>() + gb.to(torch::kDouble).pow(2).sum().item<double>());
+  EXPECT_NEAR(global_grad_norm({a, b}), naive, naive * 1e-14);
+}
+
+TEST(OptimizerTest, AdamWStepsMatchTorchAdamW) {
+  // The fused step against torch::optim::AdamW (LibTorch's loop over element-wise ops, the formula
+  // of torch.optim.AdamW) over 5 steps with weight decay and non-default betas and eps; `late` has
+  // no gradient in the first two steps, so its step count (bias correction) starts later in both.
+  torch::manual_seed(5);
+  torch::Tensor w = torch::randn({300, 7}).requires_grad_(true), late = torch::randn({11}).requires_grad_(true);
+  torch::Tensor w_ref = w.detach().clone().requires_grad_(true), late_ref = late.detach().clone().requires_grad_(true);
+  OptimizerOptions o = plain(0.01, 0);
+  o.weight_decay = 0.1;
+  o.beta1 = 0.8;
+  o.beta2 = 0.95;
+  o.eps = 1e-6;
+  Optimizer opt({w, late}, o);
+  torch::optim::AdamW ref({w_ref, late_ref},
+                          torch::optim::AdamWOptions(0.01).betas({0.8, 0.95}).eps(1e-6).weight_decay(0.1));
+  for (int step = 0; step < 5; ++step) {
+    torch::Tensor gw = torch::randn({300, 7}), gl = torch::randn({11});
+    (w * gw).sum().backward();
+    (w_ref * gw).sum().backward();
+    if (step >= 2) {
+      (late * gl).sum().backward();
+      (late_ref * gl).sum().backward();
+    }
+    EXPECT_TRUE(opt.step().applied);
+    ref.step();
+    ref.zero_grad();
+    EXPECT_LE((w - w_ref).abs().max().item<double>(), 1e-6) << "step " << step;
+    EXPECT_LE((late - late_ref).abs().max().item<double>(), 1e-6) << "step " << step;
+  }
+  // The moments too (adam_moments: exp_avg, exp_avg_sq per tensor, in the state's order).
+  const auto& st = static_cast<const torch::optim::AdamWParamState&>(*ref.state().at(w_ref.unsafeGetTensorImpl()));
+  auto moments = opt.adam_moments();
+  ASSERT_EQ(moments.size(), 4u);
+  bool found = false;
+  for (size_t i = 0; i + 1 < moments.size(); i += 2) {
+    if (moments[i].sizes() != st.exp_avg().sizes()) continue;
+    found = true;
+    EXPECT_LE((moments[i] - st.exp_avg()).abs().max().item<double>(), 1e-6);
+    EXPECT_LE((moments[i + 1] - st.exp_avg_sq()).abs().max().item<double>(), 1e-6);
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(OptimizerTest, NonFiniteGradientOrLossSkipsTheStep) {
   torch::Tensor w = torch::ones({2}).requires_grad_(true);
   Optimizer opt({w}, plain(0.1, 1.0));

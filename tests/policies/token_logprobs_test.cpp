@@ -67,6 +67,30 @@ TEST(TokenLogprobs, ScoreMaskScoresOnlyItsPositionsWithNaiveValuesAndGradients) 
   }
 }
 
+TEST(TokenLogprobs, SecondBackwardThroughTheSameGraphGivesTheSameGradients) {
+  // The first chunk's log-softmax is kept from the forward and consumed (turned into dz in place) by
+  // the first backward; a second backward (retain_graph) recomputes it and must give the same
+  // gradients. One chunk (all rows kept) and several chunks (the first kept, the rest recomputed).
+  ModelConfig c = testing::tiny_qwen2();
+  auto model = CausalLM::create(c, 6);
+  torch::Tensor tokens = torch::randint(0, c.vocab_size, {2, 6}, torch::kLong);
+  torch::Tensor targets = torch::randint(0, c.vocab_size, {2, 6}, torch::kLong);
+  torch::Tensor mask = torch::ones({2, 6}, torch::kLong);
+  torch::Tensor w = torch::linspace(-1.0, 1.5, 12).view({2, 6});
+  for (int64_t chunk : {64, 5}) {
+    model->zero_grad();
+    TokenScores s = model->token_scores(tokens, targets, mask, 0.9, chunk, true);
+    torch::Tensor loss = (s.logprobs * w).sum() + 0.3 * s.entropies.sum();
+    loss.backward({}, /*retain_graph=*/true);
+    std::map<std::string, torch::Tensor> first;
+    for (auto& [n, p] : testing::items(model->named_parameters())) first[n] = p.grad().clone();
+    model->zero_grad();
+    loss.backward();
+    for (auto& [n, p] : testing::items(model->named_parameters()))
+      EXPECT_LE((p.grad() - first[n]).abs().max().item<double>(), 1e-6) << n << " chunk " << chunk;
+  }
+}
+
 TEST(TokenLogprobs, LeftAndRightPaddingGiveTheUnpaddedRows) {
   for (ModelConfig c : {testing::tiny_deepseek(), testing::tiny_qwen2()}) {
     auto model = CausalLM::create(c, 9);

@@ -24,6 +24,11 @@
 // at::_grouped_mm (LibTorch 2.8+): the MoE's grouped experts (policies/moe_dispatch.h).
 #define GRPO_HAS_GROUPED_MM (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8))
 
+// oneDNN's mkldnn::_linear_pointwise op (LibTorch 2.x; 1.13 has none): the
+// rollout engine's decode products (policies/onednn_linear.h). Without it the
+// engine keeps ATen's linear.
+#define GRPO_HAS_ONEDNN_LINEAR GRPO_TORCH_2
+
 // c10d with Gloo for data-parallel learners (learner/data_parallel.cpp) is in
 // both: the wheel's and Debian's libtorch_cpu hold c10d::ProcessGroupGloo, and
 // neither ships Gloo's headers (that file sees learner/internal/gloo_decls).

@@ -11,12 +11,6 @@
 // LibTorch 2.x, from the wheel: the CUDA paths and newer APIs may be used.
 #define GRPO_TORCH_2 (TORCH_VERSION_MAJOR >= 2)
 
-// c10d with Gloo for data-parallel learners (learner/data_parallel.cpp). The
-// wheel's LibTorch has it (its CMake config defines USE_C10D_GLOO) but ships no
-// Gloo headers: that file sees learner/internal/gloo_decls instead. Debian's
-// LibTorch 1.13 is not checked, so it trains on one rank only.
-#define GRPO_HAS_C10D_GLOO GRPO_TORCH_2
-
 // c10d NCCL for data-parallel learners on GPUs: a CUDA LibTorch 2.x defines
 // USE_C10D_NCCL; GRPO_NCCL_HEADER (learner/CMakeLists.txt, for
 // learner/data_parallel.cpp only) says nccl.h, which ProcessGroupNCCL.hpp
@@ -33,7 +27,29 @@
 // at::_fused_adamw_ with a CPU kernel (LibTorch 2.4+): the learner's one-pass AdamW (learner/optimizer.cpp).
 #define GRPO_HAS_FUSED_ADAMW (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
 
+// oneDNN's mkldnn::_linear_pointwise op (LibTorch 2.x; 1.13 has none): the
+// rollout engine's decode products (policies/onednn_linear.h). Without it the
+// engine keeps ATen's linear.
+#define GRPO_HAS_ONEDNN_LINEAR GRPO_TORCH_2
+
+// c10d with Gloo for data-parallel learners (learner/data_parallel.cpp) is in
+// both: the wheel's and Debian's libtorch_cpu hold c10d::ProcessGroupGloo, and
+// neither ships Gloo's headers (that file sees learner/internal/gloo_decls).
+// The base class whose collectives it calls differs (compat::C10dBackend).
+namespace c10d {
+class Backend;
+class ProcessGroup;
+}  // namespace c10d
+
 namespace grpo::compat {
+
+// The base of c10d::ProcessGroupGloo and ProcessGroupNCCL, which carries
+// allreduce and broadcast: 2.x split c10d::Backend off c10d::ProcessGroup.
+#if GRPO_TORCH_2
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
 
 // "2.11.0" or "1.13.1".
 inline const char* torch_version() { return TORCH_VERSION; }

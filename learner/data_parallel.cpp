@@ -1,6 +1,8 @@
 // data_parallel.cpp: see data_parallel.h. The c10d headers stay in this file
 // (with USE_C10D_GLOO and the Gloo declarations of internal/gloo_decls; with
-// USE_C10D_NCCL, ProcessGroupNCCL and nccl.h, learner/CMakeLists.txt).
+// USE_C10D_NCCL, ProcessGroupNCCL and nccl.h, learner/CMakeLists.txt). The
+// groups are used through compat::C10dBackend, as LibTorch 1.13 and 2.x
+// differ there only.
 #include "learner/data_parallel.h"
 
 #include <chrono>
@@ -10,10 +12,8 @@
 #include "core/error.h"
 #include "core/torch_compat.h"
 
-#if GRPO_HAS_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#endif
 #if GRPO_HAS_C10D_NCCL
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -71,11 +71,9 @@ DataParallelOptions DataParallelOptions::from_env() {
   return o;
 }
 
-#if GRPO_HAS_C10D_GLOO
-
 struct DataParallel::Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::Backend> backend;
+  c10::intrusive_ptr<compat::C10dBackend> backend;
 };
 
 namespace {
@@ -90,7 +88,7 @@ void collective(const char* what, F&& f) {
   }
 }
 
-c10::intrusive_ptr<c10d::Backend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const DataParallelOptions& o,
+c10::intrusive_ptr<compat::C10dBackend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, const DataParallelOptions& o,
                                             std::chrono::milliseconds timeout) {
   auto go = c10d::ProcessGroupGloo::Options::create(timeout);
   // Local ranks talk over loopback; other hosts over this host's address.
@@ -101,7 +99,7 @@ c10::intrusive_ptr<c10d::Backend> make_gloo(const c10::intrusive_ptr<c10d::Store
 }
 
 // The only CUDA-specific code of data parallelism (compiled with c10d NCCL).
-c10::intrusive_ptr<c10d::Backend> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const DataParallelOptions& o,
+c10::intrusive_ptr<compat::C10dBackend> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, const DataParallelOptions& o,
                                             std::chrono::milliseconds timeout) {
 #if GRPO_HAS_C10D_NCCL
   // This rank's GPU becomes the current device (as torch.cuda.set_device in
@@ -222,25 +220,6 @@ void DataParallel::wait_posted() {
   }
   waited_ = want;
 }
-
-#else  // LibTorch without c10d Gloo (1.13 from Debian): one rank only.
-
-struct DataParallel::Group {};
-
-DataParallel::DataParallel(const DataParallelOptions& options) : options_(options) {
-  backend_ = choose_backend(options.device);
-  if (options.world_size > 1)
-    throw Error("data parallel training (WORLD_SIZE=" + std::to_string(options.world_size) +
-                ") needs LibTorch 2.x with c10d Gloo (this build uses LibTorch " + compat::torch_version() + ")");
-}
-
-std::vector<double> DataParallel::all_reduce(const std::vector<double>& values, Reduce) { return values; }
-void DataParallel::broadcast(std::vector<torch::Tensor>, int) {}
-void DataParallel::sum_in_place(const std::vector<torch::Tensor>&) {}
-void DataParallel::post() {}
-void DataParallel::wait_posted() {}
-
-#endif
 
 DataParallel::~DataParallel() = default;
 

@@ -5,6 +5,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/error.h"
@@ -12,7 +13,7 @@
 
 namespace grpo::policies::detail {
 
-#if GRPO_TORCH_2
+#if GRPO_HAS_ONEDNN_LINEAR
 namespace {
 
 using LinearFn = at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&, std::string_view,
@@ -42,7 +43,8 @@ torch::Tensor onednn_linear(const torch::Tensor& x, const torch::Tensor& weight,
 bool onednn_linear_available() { return false; }
 
 torch::Tensor onednn_linear(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
-  throw Error("onednn_linear: needs LibTorch 2.x (mkldnn::_linear_pointwise)");
+  throw Error(std::string("onednn_linear: needs LibTorch 2.x (mkldnn::_linear_pointwise); this build uses LibTorch ") +
+              compat::torch_version());
 }
 #endif
 

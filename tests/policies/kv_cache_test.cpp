@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 #include "policies/causal_lm.h"
 #include "tests/policies/test_models.h"
 
@@ -41,6 +42,7 @@ TEST(KvCache, MlaDecodeEqualsFullForward) { expect_decode_matches_full(testing::
 TEST(KvCache, MlaWithoutQLoraDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_deepseek(false)); }
 TEST(KvCache, GqaDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_qwen2()); }
 TEST(KvCache, LlamaDecodeEqualsFullForward) { expect_decode_matches_full(testing::tiny_llama()); }
+#if GRPO_HAS_ONEDNN_LINEAR
 TEST(KvCache, OnednnLinearDecodeEqualsFullForward) {
   ASSERT_TRUE(detail::onednn_linear_available());
   for (const ModelConfig& config : {testing::tiny_qwen2(), testing::tiny_deepseek()}) {
@@ -50,6 +52,14 @@ TEST(KvCache, OnednnLinearDecodeEqualsFullForward) {
     EXPECT_FALSE(torch::equal(aten, onednn)) << config.model_type;
   }
 }
+#else
+// LibTorch 1.13 has no oneDNN linear op: asking for it keeps ATen's products, bit for bit.
+TEST(KvCache, OnednnLinearRequestKeepsAtenLinearWithoutTheOp) {
+  ASSERT_FALSE(detail::onednn_linear_available());
+  torch::Tensor aten = expect_decode_matches_full(testing::tiny_qwen2());
+  EXPECT_TRUE(torch::equal(aten, expect_decode_matches_full(testing::tiny_qwen2(), /*onednn=*/true)));
+}
+#endif
 
 TEST(KvCache, AbsorbedMlaEqualsNaiveMla) {
   ModelConfig c = testing::tiny_deepseek();

@@ -1,5 +1,6 @@
 // Declaration only (see ../../README.md): the base of ProcessGroupGloo::GlooStore,
 // which grpo-cpp never instantiates (LibTorch builds it inside ProcessGroupGloo).
+// LibTorch 1.13's GlooStore names kDefaultTimeout in a method never called here.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@ namespace gloo::rendezvous {
 
 class Store {
  public:
+  static constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::seconds(30);
   virtual ~Store() = default;
   virtual void set(const std::string& key, const std::vector<char>& data) = 0;
   virtual std::vector<char> get(const std::string& key) = 0;

@@ -11,9 +11,10 @@ if [ ! -f "/usr/lib/$(gcc -dumpmachine)/cmake/Torch/TorchConfig.cmake" ]; then
   echo "check-libtorch113.sh: Debian's LibTorch is not installed (sudo apt-get install libtorch-dev)" >&2
   exit 1
 fi
-GRPO_LIBTORCH=/usr bash "$root/scripts/configure.sh" "$build" > "$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log"; exit 1; }
-grep -m1 "grpo: LibTorch" "$build.configure.log"
+mkdir -p "$build"
+GRPO_LIBTORCH=/usr bash "$root/scripts/configure.sh" "$build" > "$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; exit 1; }
+grep -m1 "grpo: LibTorch" "$build/configure.log"
 ninja -C "$build" -j "${JOBS:-$(nproc)}"
 cd "$build"
 # One test at a time, as the result in the README was measured.

@@ -13,12 +13,20 @@
 namespace grpo::policies {
 namespace {
 
+// Random input ids, random target ids and an all-ones attention mask of [rows, len].
+struct ScoringBatch {
+  torch::Tensor tokens, targets, mask;
+};
+ScoringBatch random_scoring_batch(const ModelConfig& c, int64_t rows, int64_t len) {
+  torch::Tensor tokens = torch::randint(0, c.vocab_size, {rows, len}, torch::kLong);
+  torch::Tensor targets = torch::randint(0, c.vocab_size, {rows, len}, torch::kLong);
+  return {tokens, targets, torch::ones({rows, len}, torch::kLong)};
+}
+
 TEST(TokenLogprobs, ChunkedEqualsNaiveIncludingGradients) {
   ModelConfig c = testing::tiny_qwen2();
   auto model = CausalLM::create(c, 1);
-  torch::Tensor tokens = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
-  torch::Tensor targets = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
-  torch::Tensor mask = torch::ones({3, 7}, torch::kLong);
+  auto [tokens, targets, mask] = random_scoring_batch(c, 3, 7);
   const double temp = 0.7;
   TokenScores s = model->token_scores(tokens, targets, mask, temp, /*chunk=*/4, true);
   (s.logprobs.sum() + 0.5 * s.entropies.sum()).backward();
@@ -40,9 +48,7 @@ TEST(TokenLogprobs, ScoreMaskScoresOnlyItsPositionsWithNaiveValuesAndGradients) 
   torch::manual_seed(4);
   ModelConfig c = testing::tiny_qwen2();
   auto model = CausalLM::create(c, 2);
-  torch::Tensor tokens = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
-  torch::Tensor targets = torch::randint(0, c.vocab_size, {3, 7}, torch::kLong);
-  torch::Tensor mask = torch::ones({3, 7}, torch::kLong);
+  auto [tokens, targets, mask] = random_scoring_batch(c, 3, 7);
   torch::Tensor score_mask = torch::zeros({3, 7});
   score_mask.narrow(1, 3, 4).fill_(1.0);  // "completion" positions 3..6
   score_mask[1][5] = 0.0;
@@ -73,9 +79,7 @@ TEST(TokenLogprobs, SecondBackwardThroughTheSameGraphGivesTheSameGradients) {
   // gradients. One chunk (all rows kept) and several chunks (the first kept, the rest recomputed).
   ModelConfig c = testing::tiny_qwen2();
   auto model = CausalLM::create(c, 6);
-  torch::Tensor tokens = torch::randint(0, c.vocab_size, {2, 6}, torch::kLong);
-  torch::Tensor targets = torch::randint(0, c.vocab_size, {2, 6}, torch::kLong);
-  torch::Tensor mask = torch::ones({2, 6}, torch::kLong);
+  auto [tokens, targets, mask] = random_scoring_batch(c, 2, 6);
   torch::Tensor w = torch::linspace(-1.0, 1.5, 12).view({2, 6});
   for (int64_t chunk : {64, 5}) {
     model->zero_grad();

@@ -224,15 +224,17 @@ Trained train(const LearnerConfig& cfg, DataParallel* dp) {
 
 // Rank 0 spends longer than the collectives' timeout before its next batch
 // (as a long rollout or evaluation does): the other rank still receives it
-// exactly, and then the stop.
+// exactly, and then the stop. The timeout also bounds the ranks' connection
+// at start-up: 1 s was too short for that on a loaded machine (a failure seen
+// once on LibTorch 1.13 with 4 processes on 2 cores), so 2 s and twice that asleep.
 TEST(GenerationBroadcast, OtherRanksWaitForRankZeroBeyondTheCollectiveTimeout) {
   std::vector<TrainSequence> sent = global_batch();
   sent[1].truncated = true;
   sent[2].rollout_logprobs = {-0.5f, -1.25f, -2.0f, -0.125f};  // its 4 completion tokens
   run_ranks(2, [&](DataParallel& dp) {
-    if (dp.is_primary()) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    if (dp.is_primary()) std::this_thread::sleep_for(std::chrono::milliseconds(4500));
     exchange_generation(dp, sent);
-  }, /*bucket_bytes=*/25 << 20, /*timeout_s=*/1.0);
+  }, /*bucket_bytes=*/25 << 20, /*timeout_s=*/2.0);
 }
 
 // NCCL needs one GPU per rank (it refuses two ranks on one device).

@@ -71,13 +71,14 @@ TEST(OptimizerTest, ClipsToGlobalNorm) {
 
 TEST(OptimizerTest, GlobalGradNormIsTheFp64NormOverManyBlocks) {
   // The CPU norm sums fp64 squares block by block: a gradient of several blocks (and a ragged last
-  // one) gives the norm of a whole fp64 copy, to fp64 rounding.
+  // one) gives the norm of a whole fp64 copy, to fp64 rounding (summation order differs: 1e-12
+  // relative, against ~1e-7 for an fp32 norm).
   torch::manual_seed(3);
   torch::Tensor a = torch::zeros({100003}).requires_grad_(true), b = torch::zeros({7, 5}).requires_grad_(true);
   torch::Tensor ga = torch::randn({100003}) * 1e3, gb = torch::randn({7, 5}) * 1e-3;
   ((a * ga).sum() + (b * gb).sum()).backward();
   const double naive = std::sqrt(ga.to(torch::kDouble).pow(2).sum().item<double>() + gb.to(torch::kDouble).pow(2).sum().item<double>());
-  EXPECT_NEAR(global_grad_norm({a, b}), naive, naive * 1e-14);
+  EXPECT_NEAR(global_grad_norm({a, b}), naive, naive * 1e-12);
 }
 
 TEST(OptimizerTest, AdamWStepsMatchTorchAdamW) {

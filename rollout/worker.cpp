@@ -17,6 +17,7 @@
 #include "policies/tokenizer.h"
 #include "rollout/engine.h"
 #include "rollout/from_config.h"
+#include "rollout/internal/host_name.h"
 #include "rollout/internal/zmq_io.h"
 #include "rollout/messages.h"
 #include "rollout/weight_staging.h"
@@ -41,12 +42,6 @@ struct QueuedRequest {
   int64_t min_version = 0;
   GroupRequest request;
 };
-
-std::string host_name() {
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  return host;
-}
 
 }  // namespace
 
@@ -344,7 +339,7 @@ class Connection {
 }  // namespace
 
 RolloutWorker::RolloutWorker(WorkerOptions options) : options_(std::move(options)) {
-  if (options_.host.empty()) options_.host = host_name();
+  if (options_.host.empty()) options_.host = internal::host_name();
   if (options_.name.empty()) options_.name = options_.host + "-" + std::to_string(getpid());
   if (options_.connect.empty()) throw Error("rollout-worker: --connect is required, e.g. tcp://HOST:PORT");
   if (options_.credits < 1) throw Error("rollout-worker: --credits must be >= 1");

@@ -1,6 +1,5 @@
 #include "rollout/worker_pool.h"
 
-#include <unistd.h>
 #include <zmq.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "rollout/internal/host_name.h"
 #include "rollout/internal/zmq_io.h"
 #include "rollout/from_config.h"
 #include "rollout/messages.h"
@@ -36,12 +36,6 @@ struct EncodedVersion {
   std::vector<std::vector<std::string>> messages;  // chunks: multipart messages, in order
   std::vector<std::string> announcement;           // weights_staged (shared weights), else empty
 };
-
-std::string this_host() {
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  return host;
-}
 
 struct Worker {
   std::string identity;
@@ -72,7 +66,7 @@ struct WorkerPool::Impl {
   std::shared_ptr<const EncodedVersion> chunked_from_staging;  // I/O thread only: chunks of a staged version, once
   std::unique_ptr<StagingWriter> staging;  // shared weights; made by the first publish_weights
   std::mutex publish_mu;                   // one publish_weights at a time (the staging buffer has one version)
-  std::string host = this_host();
+  std::string host = internal::host_name();
   std::vector<std::vector<std::string>> raw_to_broadcast;
   int64_t latest_version = -1;
   int64_t next_request_id = 1;

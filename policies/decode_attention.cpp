@@ -1,16 +1,20 @@
-// decode_attention.cpp: decode_attention's two passes (scores, then the
-// weighted sum of values) around ATen's softmax. The loops are written once
-// and compiled twice: for AVX2+FMA (chosen at run time where the CPU has
-// them; the build targets baseline x86-64) and for the baseline.
+// decode_attention.cpp: decode_attention per (row, kv head): append the new
+// key and value, the G heads' scores, their softmax, the weighted sum of
+// values, with the keys and values read from memory once. Two
+// implementations: AVX2+FMA intrinsics (chosen at run time where the CPU has
+// them and the head dim is a multiple of 16; the build targets baseline
+// x86-64) and portable loops for the rest.
 #include "policies/decode_attention.h"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
 
+#include "core/avx2_exp.h"
 #include "core/error.h"
 
 namespace grpo::policies::detail {
@@ -24,93 +28,202 @@ struct DecodeAttentionArgs {
   const float* v_new;
   float* k;            // [S, KV, L, hd]
   float* v;
-  float* scores;   // [B, H, Tk]: the scores, then their softmax
-  float* out;      // [B, H, hd]
+  float* out;          // [B, H, hd]
   const int64_t* slots;
   const int64_t* lens;
-  int64_t heads, kv_heads, max_len, head_dim, key_len;
+  int64_t heads, kv_heads, max_len, head_dim;
   float scale;
 };
 
-constexpr int64_t kDecodeLanes = 8;  // independent partial sums: a vector register's worth of floats
-
-// Dot product in kDecodeLanes partial sums (vectorisable without reordering
-// a single sum), then the lanes and the tail.
-__attribute__((always_inline)) inline float decode_dot(const float* a, const float* b, int64_t n) {
-  float lane[kDecodeLanes] = {};
-  int64_t i = 0;
-  for (; i + kDecodeLanes <= n; i += kDecodeLanes)
-    for (int64_t l = 0; l < kDecodeLanes; ++l) lane[l] += a[i + l] * b[i + l];
-  float s = 0;
-  for (int64_t l = 0; l < kDecodeLanes; ++l) s += lane[l];
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-// Appends row b's new key and value at position len_b - 1 of its slot, then
-// scores[b, h, j] = q[b, h] · k[slot_b, h / G, j] * scale for j < len_b, -inf after.
-__attribute__((always_inline)) inline void decode_scores(const DecodeAttentionArgs& a, int64_t begin, int64_t end) {
-  const int64_t G = a.heads / a.kv_heads, hd = a.head_dim;
-  for (int64_t item = begin; item < end; ++item) {
-    const int64_t b = item / a.kv_heads, kvh = item % a.kv_heads, n = a.lens[b];
-    const int64_t base = ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
-    std::memcpy(a.k + base + (n - 1) * hd, a.k_new + item * hd, sizeof(float) * hd);
-    std::memcpy(a.v + base + (n - 1) * hd, a.v_new + item * hd, sizeof(float) * hd);
-    const float* keys = a.k + base;
-    for (int64_t g = 0; g < G; ++g) {
-      const int64_t h = kvh * G + g;
-      const float* qh = a.q + (b * a.heads + h) * hd;
-      float* s = a.scores + (b * a.heads + h) * a.key_len;
-      for (int64_t j = 0; j < n; ++j) s[j] = decode_dot(qh, keys + j * hd, hd) * a.scale;
-      for (int64_t j = n; j < a.key_len; ++j) s[j] = -std::numeric_limits<float>::infinity();
-    }
-  }
-}
-
-// out[b, h] = Σ_j p[b, h, j] v[slot_b, h / G, j]: each value row read once for the G heads.
-__attribute__((always_inline)) inline void decode_values(const DecodeAttentionArgs& a, int64_t begin, int64_t end) {
-  const int64_t G = a.heads / a.kv_heads, hd = a.head_dim;
-  for (int64_t item = begin; item < end; ++item) {
-    const int64_t b = item / a.kv_heads, kvh = item % a.kv_heads, n = a.lens[b];
-    const float* values = a.v + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
-    float* o = a.out + (b * a.heads + kvh * G) * hd;  // the G heads' outputs are adjacent
-    const float* p = a.scores + (b * a.heads + kvh * G) * a.key_len;
-    for (int64_t x = 0; x < G * hd; ++x) o[x] = 0;
-    for (int64_t j = 0; j < n; ++j) {
-      const float* vj = values + j * hd;
-      for (int64_t g = 0; g < G; ++g) {
-        const float w = p[g * a.key_len + j];
-        float* og = o + g * hd;
-        for (int64_t x = 0; x < hd; ++x) og[x] += w * vj[x];
-      }
-    }
-  }
-}
-
-void decode_scores_baseline(const DecodeAttentionArgs& a, int64_t begin, int64_t end) { decode_scores(a, begin, end); }
-void decode_values_baseline(const DecodeAttentionArgs& a, int64_t begin, int64_t end) { decode_values(a, begin, end); }
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void decode_scores_avx2(const DecodeAttentionArgs& a, int64_t begin, int64_t end) {
-  decode_scores(a, begin, end);
-}
-__attribute__((target("avx2,fma"))) void decode_values_avx2(const DecodeAttentionArgs& a, int64_t begin, int64_t end) {
-  decode_values(a, begin, end);
-}
-#endif
-
-// The two passes for this CPU.
-struct DecodePasses {
-  void (*scores)(const DecodeAttentionArgs&, int64_t, int64_t);
-  void (*values)(const DecodeAttentionArgs&, int64_t, int64_t);
+// One (row, kv head): where its keys, values, queries and outputs are.
+struct DecodeItem {
+  const float* keys;    // [n, hd]
+  const float* values;  // [n, hd]
+  const float* q;       // [G, hd]: the G query heads of this kv head are adjacent
+  float* out;           // [G, hd]
+  int64_t n;            // keys, the new one included
 };
 
-DecodePasses decode_passes() {
+// Writes item's new key and value at position n - 1 of its slot.
+DecodeItem decode_item(const DecodeAttentionArgs& a, int64_t item) {
+  const int64_t b = item / a.kv_heads, kvh = item % a.kv_heads, hd = a.head_dim, G = a.heads / a.kv_heads, n = a.lens[b];
+  float* k = a.k + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
+  float* v = a.v + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
+  std::memcpy(k + (n - 1) * hd, a.k_new + item * hd, sizeof(float) * hd);
+  std::memcpy(v + (n - 1) * hd, a.v_new + item * hd, sizeof(float) * hd);
+  return {k, v, a.q + (b * a.heads + kvh * G) * hd, a.out + (b * a.heads + kvh * G) * hd, n};
+}
+
+// Portable: scores, max-subtracted softmax (std::exp), weighted sum of values.
+void decode_item_portable(const DecodeAttentionArgs& a, int64_t item, float* p) {
+  const DecodeItem it = decode_item(a, item);
+  const int64_t G = a.heads / a.kv_heads, hd = a.head_dim;
+  for (int64_t g = 0; g < G; ++g) {
+    const float* qg = it.q + g * hd;
+    float* pg = p + g * it.n;
+    float max = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < it.n; ++j) {
+      float s = 0;
+      for (int64_t x = 0; x < hd; ++x) s += qg[x] * it.keys[j * hd + x];
+      pg[j] = s * a.scale;
+      max = std::max(max, pg[j]);
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < it.n; ++j) sum += pg[j] = std::exp(pg[j] - max);
+    float* og = it.out + g * hd;
+    std::fill(og, og + hd, 0.0f);
+    for (int64_t j = 0; j < it.n; ++j)
+      for (int64_t x = 0; x < hd; ++x) og[x] += pg[j] * it.values[j * hd + x];
+    for (int64_t x = 0; x < hd; ++x) og[x] /= sum;
+  }
+}
+
+#if defined(__x86_64__)
+// Sum of each of 4 registers' lanes, as 4 floats.
+__attribute__((target("avx2,fma"), always_inline)) inline __m128 decode_hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+constexpr int64_t kDecodePrefetchRows = 2;  // key rows fetched ahead (2: 15 GB/s, 8: 12 GB/s, none: 14 in BM_DecodeAttention)
+
+// GN (1-4) heads' scores against keys j and j + 1 at once: 2·GN independent
+// sums so that the FMA units are not waiting on one chain. p: [G, np].
+template <int GN>
+__attribute__((target("avx2,fma"))) void decode_scores_avx2(const DecodeItem& it, int64_t hd, float scale, float* p, int64_t np) {
+  int64_t j = 0;
+  for (; j + 2 <= it.n; j += 2) {
+    const float* k0 = it.keys + j * hd;
+    const float* k1 = k0 + hd;
+    // The values pass reads these rows 16 floats at a time for each block of
+    // the head dim, a stride the hardware does not prefetch: bring them in
+    // now, while the keys stream.
+    // The keys a few rows ahead too: each row is a separate short stream.
+    for (int64_t x = 0; x < 2 * hd; x += 16) {
+      _mm_prefetch(reinterpret_cast<const char*>(it.values + j * hd + x), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(k0 + kDecodePrefetchRows * hd + x), _MM_HINT_T0);
+    }
+    __m256 acc0[4], acc1[4];
+    for (int g = 0; g < 4; ++g) acc0[g] = acc1[g] = _mm256_setzero_ps();
+    for (int64_t x = 0; x < hd; x += 8) {
+      const __m256 a = _mm256_loadu_ps(k0 + x), b = _mm256_loadu_ps(k1 + x);
+      for (int g = 0; g < GN; ++g) {
+        const __m256 qv = _mm256_loadu_ps(it.q + g * hd + x);
+        acc0[g] = _mm256_fmadd_ps(qv, a, acc0[g]);
+        acc1[g] = _mm256_fmadd_ps(qv, b, acc1[g]);
+      }
+    }
+    alignas(16) float s0[4], s1[4];
+    _mm_store_ps(s0, decode_hsum4(acc0[0], acc0[1], acc0[2], acc0[3]));
+    _mm_store_ps(s1, decode_hsum4(acc1[0], acc1[1], acc1[2], acc1[3]));
+    for (int g = 0; g < GN; ++g) {
+      p[g * np + j] = s0[g] * scale;
+      p[g * np + j + 1] = s1[g] * scale;
+    }
+  }
+  if (j < it.n) {
+    const float* k0 = it.keys + j * hd;
+    __m256 acc[4];
+    for (int g = 0; g < 4; ++g) acc[g] = _mm256_setzero_ps();
+    for (int64_t x = 0; x < hd; x += 8) {
+      const __m256 a = _mm256_loadu_ps(k0 + x);
+      for (int g = 0; g < GN; ++g) acc[g] = _mm256_fmadd_ps(_mm256_loadu_ps(it.q + g * hd + x), a, acc[g]);
+    }
+    alignas(16) float s[4];
+    _mm_store_ps(s, decode_hsum4(acc[0], acc[1], acc[2], acc[3]));
+    for (int g = 0; g < GN; ++g) p[g * np + j] = s[g] * scale;
+  }
+}
+
+// p[0, n) <- exp(p - max) (max-subtracted softmax numerator); returns its sum.
+// p has room for n rounded up to 8; the lanes past n become 0.
+__attribute__((target("avx2,fma"))) float decode_softmax_numerator_avx2(float* p, int64_t n) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const int64_t np = (n + 7) / 8 * 8;
+  std::fill(p + n, p + np, -inf);
+  __m256 m = _mm256_set1_ps(-inf);
+  for (int64_t j = 0; j < np; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(p + j));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m);
+  const __m256 max = _mm256_set1_ps(*std::max_element(lanes, lanes + 8));
+  // kLaneMask + 8 - r: r leading lanes all ones, the rest 0.
+  static const int32_t kLaneMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  __m256 sum = _mm256_setzero_ps();
+  for (int64_t j = 0; j < np; j += 8) {
+    __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(p + j), max));
+    if (j + 8 > n)  // the padded lanes of the last block: 0, not exp(-inf) ~ FLT_MIN
+      e = _mm256_and_ps(e, _mm256_loadu_ps(reinterpret_cast<const float*>(kLaneMask + 8 - (n - j))));
+    _mm256_storeu_ps(p + j, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  _mm256_store_ps(lanes, sum);
+  float total = 0;
+  for (float l : lanes) total += l;
+  return total;
+}
+
+// out[g] = Σ_j p[g, j] v[j] / sums[g] for GN heads, 16 floats of the head dim
+// at a time (2·GN independent sums); each value row is read once per block
+// for all GN heads.
+template <int GN>
+__attribute__((target("avx2,fma"))) void decode_values_avx2(const DecodeItem& it, int64_t hd, const float* p, int64_t np,
+                                                            const float* sums, float* out) {
+  for (int64_t x = 0; x < hd; x += 16) {
+    __m256 lo[4], hi[4];
+    for (int g = 0; g < 4; ++g) lo[g] = hi[g] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < it.n; ++j) {
+      const float* vj = it.values + j * hd + x;
+      const __m256 a = _mm256_loadu_ps(vj), b = _mm256_loadu_ps(vj + 8);
+      for (int g = 0; g < GN; ++g) {
+        const __m256 w = _mm256_broadcast_ss(p + g * np + j);
+        lo[g] = _mm256_fmadd_ps(w, a, lo[g]);
+        hi[g] = _mm256_fmadd_ps(w, b, hi[g]);
+      }
+    }
+    for (int g = 0; g < GN; ++g) {
+      const __m256 inv = _mm256_set1_ps(1.0f / sums[g]);
+      _mm256_storeu_ps(out + g * hd + x, _mm256_mul_ps(lo[g], inv));
+      _mm256_storeu_ps(out + g * hd + x + 8, _mm256_mul_ps(hi[g], inv));
+    }
+  }
+}
+
+template <int GN>
+__attribute__((target("avx2,fma"))) void decode_heads_avx2(const DecodeItem& it, int64_t hd, float scale, float* p, int64_t np) {
+  decode_scores_avx2<GN>(it, hd, scale, p, np);
+  float sums[4];
+  for (int g = 0; g < GN; ++g) sums[g] = decode_softmax_numerator_avx2(p + g * np, it.n);
+  decode_values_avx2<GN>(it, hd, p, np, sums, it.out);
+}
+
+// The item's G heads in groups of up to 4. p: [4, np] with np >= n rounded up to 8.
+__attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionArgs& a, int64_t item, float* p) {
+  const DecodeItem it = decode_item(a, item);
+  const int64_t G = a.heads / a.kv_heads, hd = a.head_dim, np = (it.n + 7) / 8 * 8;
+  for (int64_t g0 = 0; g0 < G; g0 += 4) {
+    const DecodeItem heads{it.keys, it.values, it.q + g0 * hd, it.out + g0 * hd, it.n};
+    switch (std::min<int64_t>(4, G - g0)) {
+      case 1: decode_heads_avx2<1>(heads, hd, a.scale, p, np); break;
+      case 2: decode_heads_avx2<2>(heads, hd, a.scale, p, np); break;
+      case 3: decode_heads_avx2<3>(heads, hd, a.scale, p, np); break;
+      default: decode_heads_avx2<4>(heads, hd, a.scale, p, np); break;
+    }
+  }
+}
+#endif
+
+// The implementation for this CPU and head dim, and the floats of scratch it needs per item.
+struct DecodeKernel {
+  void (*run)(const DecodeAttentionArgs&, int64_t, float*);
+  int64_t scratch_heads;
+};
+
+DecodeKernel decode_kernel(int64_t heads_per_kv, int64_t head_dim) {
 #if defined(__x86_64__)
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) return {decode_scores_avx2, decode_values_avx2};
+  if (avx2 && head_dim % 16 == 0) return {decode_item_avx2, 4};
 #endif
-  return {decode_scores_baseline, decode_values_baseline};
+  return {decode_item_portable, heads_per_kv};
 }
 
 }  // namespace
@@ -147,16 +260,16 @@ torch::Tensor decode_attention(const torch::Tensor& q_in, const torch::Tensor& k
     lens[b] += 1;
     key_len = std::max(key_len, lens[b]);
   }
-  torch::Tensor scores = torch::empty({B, H, key_len}, q.options());
   torch::Tensor out = torch::empty({B, H, hd}, q.options());
   DecodeAttentionArgs a{q.data_ptr<float>(), k_new.data_ptr<float>(), v_new.data_ptr<float>(), k_cache.data_ptr<float>(),
-                        v_cache.data_ptr<float>(), scores.data_ptr<float>(), out.data_ptr<float>(), slots.data(), lens.data(),
-                        H, KV, L, hd, key_len, static_cast<float>(scale)};
-  const DecodePasses passes = decode_passes();
-  at::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) { passes.scores(a, begin, end); });
-  torch::Tensor probs = scores.softmax(-1);
-  a.scores = probs.data_ptr<float>();
-  at::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) { passes.values(a, begin, end); });
+                        v_cache.data_ptr<float>(), out.data_ptr<float>(), slots.data(), lens.data(), H, KV, L, hd,
+                        static_cast<float>(scale)};
+  const DecodeKernel kernel = decode_kernel(H / KV, hd);
+  const int64_t scratch = kernel.scratch_heads * ((key_len + 7) / 8 * 8);
+  at::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> p(static_cast<size_t>(scratch));
+    for (int64_t item = begin; item < end; ++item) kernel.run(a, item, p.data());
+  });
   return out;
 }
 

@@ -19,6 +19,10 @@
 //   BM_NoCache_Decode/<model>/<batch>/<new>  the same sampling with a full
 //        forward over the whole sequence at every step (no KV cache): the
 //        baseline the cache must beat, in the same run.
+//   BM_DecodeAttention/<batch>/<keys>  one decode step's attention over the KV
+//        cache (policies/decode_attention.h) for base50m's 12 layers (8 heads,
+//        2 kv heads, head dim 64), every row at `keys` keys: time per step and
+//        GB/s of keys and values read (the cache does not fit the caches).
 // model 0 = deepseek_v3 tiny (MoE), 1 = qwen2 base50m (~50M dense).
 // Compare GFLOP/s with core_bench BM_Matmul_Fp32 (this machine's peak);
 // hf_compare.py runs both and transformers side by side.
@@ -44,6 +48,7 @@
 
 #include "core/torch_runtime.h"
 #include "policies/causal_lm.h"
+#include "policies/decode_attention.h"
 #include "rollout/engine.h"
 #include "rollout/sampler.h"
 
@@ -184,8 +189,27 @@ void BM_NoCache_Decode(benchmark::State& state) {
   report(state, *model, batch * n);
 }
 
+void BM_DecodeAttention(benchmark::State& state) {
+  const int64_t batch = state.range(0), keys = state.range(1), layers = 12, H = 8, KV = 2, hd = 64;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> k_cache, v_cache;
+  for (int64_t l = 0; l < layers; ++l) {
+    k_cache.push_back(torch::randn({batch, KV, keys, hd}));
+    v_cache.push_back(torch::randn({batch, KV, keys, hd}));
+  }
+  auto q = torch::randn({batch, H, hd}), kv_new = torch::randn({batch, KV, hd});
+  std::vector<int64_t> slots(batch), starts(batch, keys - 1);
+  for (int64_t b = 0; b < batch; ++b) slots[b] = b;
+  for (auto _ : state)
+    for (int64_t l = 0; l < layers; ++l)
+      benchmark::DoNotOptimize(grpo::policies::detail::decode_attention(q, kv_new, kv_new, k_cache[l], v_cache[l], slots, starts, 0.125));
+  const double bytes = 2.0 * layers * batch * KV * keys * hd * sizeof(float);
+  state.counters["GB/s"] = benchmark::Counter(bytes * state.iterations(), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
+BENCHMARK(BM_DecodeAttention)->ArgNames({"batch", "keys"})->ArgsProduct({{64, 256}, {64, 256}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Engine_Decode)
     ->ArgNames({"model", "batch", "new", "onednn"})
     ->ArgsProduct({{0, 1}, {1, 16, 64, 256}, {64, 256, 512}, {1, 0}})

@@ -1,8 +1,9 @@
 // decode_attention (policies/decode_attention.h): the new key and value land
 // at each row's position of its slot, and the output equals softmax attention
 // (float64 reference) over that slot's keys: rows of unequal length in slots
-// that are not consecutive, G query heads per kv head, head dims with and
-// without a tail beyond the 8 lanes.
+// that are not consecutive, 1, 3, 4 and 8 query heads per kv head, head dims
+// the AVX2 kernel takes (multiples of 16) and one it leaves to the portable
+// loops (12).
 #include "policies/decode_attention.h"
 
 #include <gtest/gtest.h>
@@ -54,6 +55,10 @@ void expect_decode_attention_matches(int64_t heads, int64_t kv_heads, int64_t he
 
 TEST(DecodeAttention, GroupedHeadsMatchSdpaPerRow) { expect_decode_attention_matches(8, 2, 64); }
 TEST(DecodeAttention, OneQueryHeadPerKvHeadAndDimTail) { expect_decode_attention_matches(3, 3, 12); }
+// The AVX2 kernel takes heads in groups of up to 4: 3 per kv head, and 8 (two groups).
+TEST(DecodeAttention, ThreeHeadsPerKvHead) { expect_decode_attention_matches(6, 2, 64); }
+TEST(DecodeAttention, EightHeadsPerKvHeadWideHeads) { expect_decode_attention_matches(16, 2, 128); }
+TEST(DecodeAttention, OneHeadPerKvHeadNarrowHeads) { expect_decode_attention_matches(4, 4, 16); }
 
 TEST(DecodeAttention, RejectsRowsOutsideTheCache) {
   auto k_cache = torch::zeros({2, 1, 8, 4}), v_cache = torch::zeros({2, 1, 8, 4});

@@ -136,7 +136,7 @@ __attribute__((target("avx2,fma"))) void decode_scores_avx2(const DecodeItem& it
 }
 
 // p[0, n) <- exp(p - max) (max-subtracted softmax numerator); returns its sum.
-// p has room for n rounded up to 8; the lanes past n become 0.
+// p has room for n rounded up to 8; the lanes past n become 0 (padded with -inf).
 __attribute__((target("avx2,fma"))) float decode_softmax_numerator_avx2(float* p, int64_t n) {
   const float inf = std::numeric_limits<float>::infinity();
   const int64_t np = (n + 7) / 8 * 8;
@@ -146,13 +146,9 @@ __attribute__((target("avx2,fma"))) float decode_softmax_numerator_avx2(float* p
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, m);
   const __m256 max = _mm256_set1_ps(*std::max_element(lanes, lanes + 8));
-  // kLaneMask + 8 - r: r leading lanes all ones, the rest 0.
-  static const int32_t kLaneMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
   __m256 sum = _mm256_setzero_ps();
   for (int64_t j = 0; j < np; j += 8) {
-    __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(p + j), max));
-    if (j + 8 > n)  // the padded lanes of the last block: 0, not exp(-inf) ~ FLT_MIN
-      e = _mm256_and_ps(e, _mm256_loadu_ps(reinterpret_cast<const float*>(kLaneMask + 8 - (n - j))));
+    const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(p + j), max));  // 0 in the padded lanes (exp(-inf))
     _mm256_storeu_ps(p + j, e);
     sum = _mm256_add_ps(sum, e);
   }

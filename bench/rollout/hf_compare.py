@@ -29,6 +29,12 @@ Peak RSS is each process's own maximum: weights + KV cache + activations +
 the runtime (LibTorch / Python) itself. For ours the row also gives the RSS
 after loading and the growth of the RSS during generate (rollout_bench's
 after_load_MB and gen_growth_MB), which is what generation adds.
+OpenMP: without OMP_WAIT_POLICY in the environment every child runs as `grpo`
+does (OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=300000: spin 0.3 ms, then sleep),
+transformers included (it ran as fast as with PASSIVE here: 380-400 tok/s at
+64 x 256 either way); a given policy applies to all children. On a machine
+shared with other work, OMP_WAIT_POLICY=PASSIVE: spinning threads then wait
+for descheduled partners.
 """
 import argparse
 import json
@@ -102,13 +108,16 @@ def main():
     # Both children use exactly this many threads (rollout_bench takes its cores from the affinity mask).
     cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:args.threads])
     taskset = ["taskset", "-c", cores]
-    env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+    env = dict(os.environ)
+    if "OMP_WAIT_POLICY" not in env:  # what `grpo` runs with (core/torch_runtime.h); a given policy is used as is
+        env.update(OMP_WAIT_POLICY="ACTIVE", GOMP_SPINCOUNT="300000")
     if not os.path.exists(os.path.join(args.checkpoint, "config.json")):
         google_bench([rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:1/new:256/onednn:1/",
                      dict(env, GRPO_BENCH_SAVE_DIR=args.checkpoint, GRPO_BENCH_NEW_TOKENS="2"))
     env["GRPO_BENCH_MODEL_DIR"] = args.checkpoint
 
-    print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); load average at start "
+    print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} "
+          f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; load average at start "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'aten':>9} {'base':>9} {'HF tok/s':>9} {'ratio':>6} {'base/HF':>7} {'GFLOP/s':>8} "
               f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'loaded':>7} {'growth':>6} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")

@@ -23,15 +23,17 @@ namespace {
 
 // Shapes and base pointers of one call.
 struct DecodeAttentionArgs {
-  const float* q;      // [B, H, hd]
-  const float* k_new;  // [B, KV, hd]
-  const float* v_new;
+  const float* q;      // [B, H, hd], rows q_row floats apart
+  const float* k_new;  // [B, KV, hd], rows k_row apart
+  const float* v_new;  // [B, KV, hd], rows v_row apart
   float* k;            // [S, KV, L, hd]
   float* v;
   float* out;          // [B, H, hd]
+  const float* cos;    // [B, hd / 2] or null: no rotation
+  const float* sin;
   const int64_t* slots;
   const int64_t* lens;
-  int64_t heads, kv_heads, max_len, head_dim;
+  int64_t heads, kv_heads, max_len, head_dim, q_row, k_row, v_row;
   float scale;
 };
 
@@ -44,19 +46,38 @@ struct DecodeItem {
   int64_t n;            // keys, the new one included
 };
 
-// Writes item's new key and value at position n - 1 of its slot.
-DecodeItem decode_item(const DecodeAttentionArgs& a, int64_t item) {
+// x rotated by one row's angles into out (apply_rope's order: the halves of
+// the head dim are the pairs).
+void decode_rope(const float* x, const float* c, const float* s, int64_t half, float* out) {
+  for (int64_t i = 0; i < half; ++i) {
+    out[i] = x[i] * c[i] - x[i + half] * s[i];
+    out[i + half] = x[i + half] * c[i] + x[i] * s[i];
+  }
+}
+
+// Writes item's new key (rotated) and value at position n - 1 of its slot;
+// its G query heads, rotated, go to q_rot [G, hd] when there are angles.
+DecodeItem decode_item(const DecodeAttentionArgs& a, int64_t item, float* q_rot) {
   const int64_t b = item / a.kv_heads, kvh = item % a.kv_heads, hd = a.head_dim, G = a.heads / a.kv_heads, n = a.lens[b];
   float* k = a.k + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
   float* v = a.v + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
-  std::memcpy(k + (n - 1) * hd, a.k_new + item * hd, sizeof(float) * hd);
-  std::memcpy(v + (n - 1) * hd, a.v_new + item * hd, sizeof(float) * hd);
-  return {k, v, a.q + (b * a.heads + kvh * G) * hd, a.out + (b * a.heads + kvh * G) * hd, n};
+  const float* k_new = a.k_new + b * a.k_row + kvh * hd;
+  const float* q = a.q + b * a.q_row + kvh * G * hd;
+  if (a.cos) {
+    const float *c = a.cos + b * hd / 2, *s = a.sin + b * hd / 2;
+    decode_rope(k_new, c, s, hd / 2, k + (n - 1) * hd);
+    for (int64_t g = 0; g < G; ++g) decode_rope(q + g * hd, c, s, hd / 2, q_rot + g * hd);
+    q = q_rot;
+  } else {
+    std::memcpy(k + (n - 1) * hd, k_new, sizeof(float) * hd);
+  }
+  std::memcpy(v + (n - 1) * hd, a.v_new + b * a.v_row + kvh * hd, sizeof(float) * hd);
+  return {k, v, q, a.out + (b * a.heads + kvh * G) * hd, n};
 }
 
 // Portable: scores, max-subtracted softmax (std::exp), weighted sum of values.
-void decode_item_portable(const DecodeAttentionArgs& a, int64_t item, float* p) {
-  const DecodeItem it = decode_item(a, item);
+void decode_item_portable(const DecodeAttentionArgs& a, int64_t item, float* p, float* q_rot) {
+  const DecodeItem it = decode_item(a, item, q_rot);
   const int64_t G = a.heads / a.kv_heads, hd = a.head_dim;
   for (int64_t g = 0; g < G; ++g) {
     const float* qg = it.q + g * hd;
@@ -193,8 +214,8 @@ __attribute__((target("avx2,fma"))) void decode_heads_avx2(const DecodeItem& it,
 }
 
 // The item's G heads in groups of up to 4. p: [4, np] with np >= n rounded up to 8.
-__attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionArgs& a, int64_t item, float* p) {
-  const DecodeItem it = decode_item(a, item);
+__attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionArgs& a, int64_t item, float* p, float* q_rot) {
+  const DecodeItem it = decode_item(a, item, q_rot);
   const int64_t G = a.heads / a.kv_heads, hd = a.head_dim, np = (it.n + 7) / 8 * 8;
   for (int64_t g0 = 0; g0 < G; g0 += 4) {
     const DecodeItem heads{it.keys, it.values, it.q + g0 * hd, it.out + g0 * hd, it.n};
@@ -210,7 +231,7 @@ __attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionA
 
 // The implementation for this CPU and head dim, and the floats of scratch it needs per item.
 struct DecodeKernel {
-  void (*run)(const DecodeAttentionArgs&, int64_t, float*);
+  void (*run)(const DecodeAttentionArgs&, int64_t, float* scores, float* q_rot);
   int64_t scratch_heads;
 };
 
@@ -220,6 +241,11 @@ DecodeKernel decode_kernel(int64_t heads_per_kv, int64_t head_dim) {
   if (avx2 && head_dim % 16 == 0) return {decode_item_avx2, 4};
 #endif
   return {decode_item_portable, heads_per_kv};
+}
+
+// t itself when each row's [heads, hd] is contiguous (a row stride of its own is fine), else a contiguous copy.
+torch::Tensor decode_rows(const torch::Tensor& t) {
+  return t.dim() == 3 && t.stride(2) == 1 && t.stride(1) == t.size(2) ? t : t.contiguous();
 }
 
 }  // namespace
@@ -232,10 +258,10 @@ bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k_cac
 
 torch::Tensor decode_attention(const torch::Tensor& q_in, const torch::Tensor& k_in, const torch::Tensor& v_in, torch::Tensor& k_cache,
                                torch::Tensor& v_cache, const std::vector<int64_t>& slots, const std::vector<int64_t>& starts,
-                               double scale) {
+                               double scale, const torch::Tensor& cos_in, const torch::Tensor& sin_in) {
   if (!decode_attention_applies(q_in, k_cache, v_cache) || k_in.scalar_type() != torch::kFloat || v_in.scalar_type() != torch::kFloat)
     throw Error("decode_attention: needs CPU fp32 tensors and a contiguous cache");
-  const torch::Tensor q = q_in.contiguous(), k_new = k_in.contiguous(), v_new = v_in.contiguous();
+  const torch::Tensor q = decode_rows(q_in), k_new = decode_rows(k_in), v_new = decode_rows(v_in);
   if (q.dim() != 3 || k_cache.dim() != 4 || k_cache.sizes() != v_cache.sizes())
     throw Error("decode_attention: q must be [B, H, hd] and both caches [slots, KV, max_len, hd] of one shape");
   const int64_t B = q.size(0), H = q.size(1), hd = q.size(2), KV = k_cache.size(1), L = k_cache.size(2);
@@ -244,6 +270,14 @@ torch::Tensor decode_attention(const torch::Tensor& q_in, const torch::Tensor& k
       static_cast<int64_t>(slots.size()) != B || static_cast<int64_t>(starts.size()) != B)
     throw Error("decode_attention: q [B, H, hd] = " + std::to_string(B) + "x" + std::to_string(H) + "x" + std::to_string(hd) +
                 " does not fit the new keys/values [B, KV, hd], the cache [slots, KV, max_len, hd], slots and starts");
+  torch::Tensor cos, sin;
+  if (cos_in.defined() || sin_in.defined()) {
+    const std::vector<int64_t> angle_shape = {B, hd / 2};
+    if (!cos_in.defined() || !sin_in.defined() || hd % 2 != 0 || cos_in.sizes() != angle_shape || sin_in.sizes() != angle_shape)
+      throw Error("decode_attention: cos and sin must both be [B, hd / 2] = " + std::to_string(B) + "x" + std::to_string(hd / 2));
+    cos = cos_in.to(torch::kFloat).contiguous();
+    sin = sin_in.to(torch::kFloat).contiguous();
+  }
   std::vector<int64_t> lens(starts);
   std::vector<bool> taken(static_cast<size_t>(k_cache.size(0)), false);
   int64_t key_len = 1;
@@ -258,13 +292,14 @@ torch::Tensor decode_attention(const torch::Tensor& q_in, const torch::Tensor& k
   }
   torch::Tensor out = torch::empty({B, H, hd}, q.options());
   DecodeAttentionArgs a{q.data_ptr<float>(), k_new.data_ptr<float>(), v_new.data_ptr<float>(), k_cache.data_ptr<float>(),
-                        v_cache.data_ptr<float>(), out.data_ptr<float>(), slots.data(), lens.data(), H, KV, L, hd,
-                        static_cast<float>(scale)};
+                        v_cache.data_ptr<float>(), out.data_ptr<float>(), cos.defined() ? cos.data_ptr<float>() : nullptr,
+                        sin.defined() ? sin.data_ptr<float>() : nullptr, slots.data(), lens.data(), H, KV, L, hd,
+                        q.stride(0), k_new.stride(0), v_new.stride(0), static_cast<float>(scale)};
   const DecodeKernel kernel = decode_kernel(H / KV, hd);
   const int64_t scratch = kernel.scratch_heads * ((key_len + 7) / 8 * 8);
   at::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> p(static_cast<size_t>(scratch));
-    for (int64_t item = begin; item < end; ++item) kernel.run(a, item, p.data());
+    std::vector<float> p(static_cast<size_t>(scratch)), q_rot(static_cast<size_t>(H / KV * hd));
+    for (int64_t item = begin; item < end; ++item) kernel.run(a, item, p.data(), q_rot.data());
   });
   return out;
 }

@@ -26,12 +26,15 @@ namespace grpo::policies::detail {
 // Appends each row's new key and value at position starts[b] of cache slot
 // slots[b] (kv head h / G serves query head h: HF repeat_kv order), then
 // returns softmax(q Kᵀ · scale) V per row b and query head h over that slot's
-// keys [0, starts[b]]. q [B, H, hd]; k_new, v_new [B, KV, hd]; k_cache,
-// v_cache [slots, KV, max_len, hd] contiguous; CPU fp32; one row per slot.
-// Returns [B, H, hd].
+// keys [0, starts[b]]. q [B, H, hd]; k_new, v_new [B, KV, hd] (each row's
+// heads contiguous, rows may be apart: views into one q/k/v product are
+// read in place); k_cache, v_cache [slots, KV, max_len, hd] contiguous; CPU
+// fp32; one row per slot. With cos and sin ([B, hd / 2], the row's rotary
+// angles as apply_rope takes them) q and the new key are rotated first, as
+// apply_rope would (the key is cached rotated). Returns [B, H, hd].
 torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k_new, const torch::Tensor& v_new, torch::Tensor& k_cache,
                                torch::Tensor& v_cache, const std::vector<int64_t>& slots, const std::vector<int64_t>& starts,
-                               double scale);
+                               double scale, const torch::Tensor& cos = {}, const torch::Tensor& sin = {});
 
 // Whether decode_attention takes these tensors (CPU, fp32, contiguous cache).
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache);

@@ -216,18 +216,19 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
     k_lin = linear(k_proj, x, ctx.onednn);
     v_lin = linear(v_proj, x, ctx.onednn);
   }
+  // One new token per row with host-known lengths (the engine's eager decode):
+  // each row's rotary, cache append and attention over its own slot in one
+  // kernel reading q/k/v in place, no mask, no gather (decode_attention.h).
+  if (ctx.cache && T == 1 && static_cast<int64_t>(ctx.starts.size()) == B &&
+      decode_attention_applies(q_lin, ctx.cache->a(layer_), ctx.cache->b(layer_))) {
+    torch::Tensor out = decode_attention(q_lin.view({B, H, hd}), k_lin.view({B, KV, hd}), v_lin.view({B, KV, hd}), ctx.cache->a(layer_),
+                                         ctx.cache->b(layer_), ctx.slots, ctx.starts, scale_, ctx.cos.view({B, -1}), ctx.sin.view({B, -1}));
+    return linear(o_proj, out.view({B, 1, H * hd}), ctx.onednn);
+  }
   torch::Tensor q = apply_rope(q_lin.view({B, T, H, hd}).transpose(1, 2), cos, sin, false);   // [B,H,T,hd]
   torch::Tensor k = apply_rope(k_lin.view({B, T, KV, hd}).transpose(1, 2), cos, sin, false);  // [B,KV,T,hd]
   torch::Tensor v = v_lin.view({B, T, KV, hd}).transpose(1, 2);
   if (ctx.cache) {
-    // One new token per row with host-known lengths (the engine's eager
-    // decode): each row appends to and attends over its own slot, no mask,
-    // no gather (decode_attention.h).
-    if (T == 1 && static_cast<int64_t>(ctx.starts.size()) == B && decode_attention_applies(q, ctx.cache->a(layer_), ctx.cache->b(layer_))) {
-      torch::Tensor out = decode_attention(q.reshape({B, H, hd}), k.reshape({B, KV, hd}), v.reshape({B, KV, hd}), ctx.cache->a(layer_),
-                                           ctx.cache->b(layer_), ctx.slots, ctx.starts, scale_);
-      return linear(o_proj, out.view({B, 1, H * hd}), ctx.onednn);
-    }
     write_cache(ctx.cache->a(layer_), k, ctx, 1);
     write_cache(ctx.cache->b(layer_), v, ctx, 1);
     k = read_cache(ctx.cache->a(layer_), ctx, 1);  // [B,KV,Tk,hd], a view of the cache when slots are consecutive

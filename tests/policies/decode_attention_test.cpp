@@ -1,6 +1,7 @@
 // decode_attention (policies/decode_attention.h): the new key and value land
 // at each row's position of its slot, and the output equals softmax attention
-// (float64 reference) over that slot's keys: rows of unequal length in slots
+// (float64 reference) over that slot's keys, after apply_rope's rotation when
+// given angles, reading q/k/v views of one product in place: rows of unequal length in slots
 // that are not consecutive, 1, 3, 4 and 8 query heads per kv head, head dims
 // the AVX2 kernel takes (multiples of 16) and one it leaves to the portable
 // loops (12).
@@ -11,6 +12,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "policies/model_layers.h"
 
 namespace grpo::policies::detail {
 namespace {
@@ -59,6 +61,31 @@ TEST(DecodeAttention, OneQueryHeadPerKvHeadAndDimTail) { expect_decode_attention
 TEST(DecodeAttention, ThreeHeadsPerKvHead) { expect_decode_attention_matches(6, 2, 64); }
 TEST(DecodeAttention, EightHeadsPerKvHeadWideHeads) { expect_decode_attention_matches(16, 2, 128); }
 TEST(DecodeAttention, OneHeadPerKvHeadNarrowHeads) { expect_decode_attention_matches(4, 4, 16); }
+
+TEST(DecodeAttention, RotatesQueryAndNewKeyAsApplyRopeAndReadsRowsInPlace) {
+  torch::manual_seed(11);
+  const int64_t B = 4, H = 8, KV = 2, hd = 64, S = 6, L = 20;
+  auto qkv = torch::randn({B, 1, (H + 2 * KV) * hd});  // one product's output, as GQA's fused q/k/v
+  auto q = qkv.narrow(-1, 0, H * hd).view({B, H, hd});
+  auto k = qkv.narrow(-1, H * hd, KV * hd).view({B, KV, hd});
+  auto v = qkv.narrow(-1, (H + KV) * hd, KV * hd).view({B, KV, hd});
+  ASSERT_FALSE(q.is_contiguous());
+  auto angles = torch::randn({B, hd / 2}) * 3;
+  auto cos = angles.cos(), sin = angles.sin();
+  auto k_cache = torch::randn({S, KV, L, hd}), v_cache = torch::randn({S, KV, L, hd});
+  auto k_ref = k_cache.clone(), v_ref = v_cache.clone();
+  std::vector<int64_t> slots = {4, 1, 0, 5}, starts = {7, 0, 19, 12};
+  auto out = decode_attention(q, k, v, k_cache, v_cache, slots, starts, 0.125, cos, sin);
+  auto rope = [&](const torch::Tensor& x) {  // apply_rope on [B, heads, 1, hd] with [B, 1, 1, hd / 2] angles
+    return apply_rope(x.unsqueeze(2), cos.view({B, 1, 1, hd / 2}), sin.view({B, 1, 1, hd / 2}), false).squeeze(2).contiguous();
+  };
+  auto expected = decode_attention(rope(q), rope(k), v.contiguous(), k_ref, v_ref, slots, starts, 0.125);
+  EXPECT_LE((out - expected).abs().max().item<double>(), 1e-5);
+  EXPECT_LE((k_cache - k_ref).abs().max().item<double>(), 1e-6) << "the new keys are cached rotated";
+  EXPECT_TRUE(torch::equal(v_cache, v_ref));
+  EXPECT_THROW(decode_attention(q, k, v, k_cache, v_cache, slots, starts, 0.125, cos, {}), Error);
+  EXPECT_THROW(decode_attention(q, k, v, k_cache, v_cache, slots, starts, 0.125, cos.narrow(1, 0, 8), sin.narrow(1, 0, 8)), Error);
+}
 
 TEST(DecodeAttention, RejectsRowsOutsideTheCache) {
   auto k_cache = torch::zeros({2, 1, 8, 4}), v_cache = torch::zeros({2, 1, 8, 4});

@@ -14,7 +14,11 @@
 #include <limits>
 #include <string>
 
-#include "core/avx2_exp.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "core/cpu_exp.h"
 #include "core/error.h"
 
 namespace grpo::policies::detail {
@@ -166,16 +170,16 @@ __attribute__((target("avx2,fma"))) float decode_softmax_numerator_avx2(float* p
   for (int64_t j = 0; j < np; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(p + j));
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, m);
-  const __m256 max = _mm256_set1_ps(*std::max_element(lanes, lanes + 8));
-  __m256 sum = _mm256_setzero_ps();
-  for (int64_t j = 0; j < np; j += 8) {
-    const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(p + j), max));  // 0 in the padded lanes (exp(-inf))
-    _mm256_storeu_ps(p + j, e);
-    sum = _mm256_add_ps(sum, e);
-  }
-  _mm256_store_ps(lanes, sum);
+  const float max = *std::max_element(lanes, lanes + 8);
+  float lane[8] = {};  // partial sums, 8 apart: the loop vectorises
+  for (int64_t j = 0; j < np; j += 8)
+    for (int64_t l = 0; l < 8; ++l) {
+      const float e = cpu_exp(p[j + l] - max);  // 0 in the padded lanes (exp(-inf))
+      p[j + l] = e;
+      lane[l] += e;
+    }
   float total = 0;
-  for (float l : lanes) total += l;
+  for (float l : lane) total += l;
   return total;
 }
 

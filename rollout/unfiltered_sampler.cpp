@@ -11,7 +11,11 @@
 #include <optional>
 #include <tuple>
 
-#include "core/avx2_exp.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "core/cpu_exp.h"
 #include "core/error.h"
 
 namespace grpo::rollout::detail {
@@ -41,19 +45,13 @@ __attribute__((target("avx2,fma"))) void sampler_block_y(const SamplerRow& r, in
   std::fill(out + n, out + kSamplerBlock, -std::numeric_limits<float>::infinity());
 }
 
-// exp(y - max) of one block into e[64] (when e is not null); returns their float32 sum.
+// exp(y - max) of one block into e[64]; returns their float32 sum (8 partial sums, then those).
 __attribute__((target("avx2,fma"))) float sampler_block_exp(const float* y, float max, float* e) {
-  const __m256 m = _mm256_set1_ps(max);
-  __m256 sum = _mm256_setzero_ps();
-  for (int64_t i = 0; i < kSamplerBlock; i += 8) {
-    const __m256 w = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(y + i), m));
-    if (e) _mm256_storeu_ps(e + i, w);
-    sum = _mm256_add_ps(sum, w);
-  }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, sum);
+  float lane[8] = {};  // 8 apart: the loop vectorises
+  for (int64_t i = 0; i < kSamplerBlock; i += 8)
+    for (int64_t l = 0; l < 8; ++l) lane[l] += e[i + l] = cpu_exp(y[i + l] - max);
   float total = 0;
-  for (float l : lanes) total += l;
+  for (float l : lane) total += l;
   return total;
 }
 
@@ -73,10 +71,11 @@ __attribute__((target("avx2,fma"))) std::pair<int64_t, float> sample_row_avx2(co
   _mm256_store_ps(lanes, mv);
   const float max = *std::max_element(lanes, lanes + 8);
   double total = 0;
+  alignas(32) float e[kSamplerBlock];
   if (std::isfinite(max))
     for (int64_t b = 0; b < nblocks; ++b) {
       sampler_block_y(r, b * kSamplerBlock, y);
-      total += blocks[b] = sampler_block_exp(y, max, nullptr);
+      total += blocks[b] = sampler_block_exp(y, max, e);
     }
   if (!(total > 0) || !std::isfinite(total)) return {-1, 0.0f};  // a NaN or +inf logit, or every logit -inf
   const double lse = static_cast<double>(max) + std::log(total);
@@ -95,7 +94,6 @@ __attribute__((target("avx2,fma"))) std::pair<int64_t, float> sample_row_avx2(co
     }
     const bool at_top = b == nblocks;  // rounding put the target at the very top: the last token with weight
     if (at_top) b = last;
-    alignas(32) float e[kSamplerBlock];
     sampler_block_y(r, b * kSamplerBlock, y);
     sampler_block_exp(y, max, e);
     int64_t k = 0, last_with_weight = 0;

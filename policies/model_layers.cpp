@@ -9,6 +9,8 @@
 #include "core/torch_compat.h"
 #include "policies/decode_attention.h"
 #include "policies/fused_linear.h"
+#include "policies/fused_rms_norm.h"
+#include "policies/fused_swiglu.h"
 #include "policies/moe_dispatch.h"
 
 namespace grpo::policies::detail {
@@ -56,6 +58,7 @@ torch::Tensor read_cache(const torch::Tensor& store, const ForwardContext& ctx, 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_) { weight = register_parameter("weight", torch::ones({dim})); }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  if (fused_rms_norm_applies(x, weight)) return fused_rms_norm(x, weight, eps);  // one pass per row (fused_rms_norm.h)
   torch::Tensor x32 = x.to(torch::kFloat);
   torch::Tensor y = x32 * torch::rsqrt(x32.pow(2).mean(-1, true) + eps);
   return weight * y.to(x.scalar_type());
@@ -127,10 +130,9 @@ MLPImpl::MLPImpl(int64_t dim, int64_t inner, bool bias) {
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x, OnednnLinear fast) {
   torch::Tensor gate_up = fused_linear({&gate_proj, &up_proj}, x, fast);
-  if (!gate_up.defined()) return linear(down_proj, torch::silu(linear(gate_proj, x, fast)) * linear(up_proj, x, fast), fast);
+  if (!gate_up.defined()) return linear(down_proj, swiglu(linear(gate_proj, x, fast), linear(up_proj, x, fast)), fast);
   const int64_t inner = gate_proj->weight.size(0);
-  torch::Tensor h = torch::silu(gate_up.narrow(-1, 0, inner));
-  return linear(down_proj, h.mul_(gate_up.narrow(-1, inner, inner)), fast);
+  return linear(down_proj, swiglu(gate_up.narrow(-1, 0, inner), gate_up.narrow(-1, inner, inner)), fast);
 }
 
 // ---------------------------------------------------------------- MLA

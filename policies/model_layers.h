@@ -43,7 +43,8 @@ struct ForwardContext {
   OnednnLinear onednn;  // which linear products go through oneDNN (the engine's forwards; none by default)
 };
 
-// y = w · cast(x32 · rsqrt(mean(x32²) + eps))  (HF order: cast, then multiply)
+// y = w · cast(x32 · rsqrt(mean(x32²) + eps))  (HF order: cast, then multiply);
+// CPU fp32 runs it as one pass per row with its own backward (fused_rms_norm.h).
 class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps);
@@ -62,7 +63,7 @@ std::pair<torch::Tensor, double> rope_inv_freq(const ModelConfig& c);
 // Otherwise rotate_half over halves (Qwen2/Llama).
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved);
 
-// down(silu(gate(x)) * up(x))
+// down(silu(gate(x)) * up(x)); the activation is fused_swiglu.h's swiglu.
 class MLPImpl : public torch::nn::Module {
  public:
   MLPImpl(int64_t dim, int64_t inner, bool bias);

@@ -1,0 +1,32 @@
+// fused_swiglu.h: the SwiGLU activation silu(gate) · up for CPU fp32 tensors
+// in one pass, with its own backward (a torch::autograd::Function).
+//
+//   torch::Tensor h = swiglu(gate, up);  // fused where swiglu_fused_applies, else ATen's silu(gate) * up
+//
+// gate and up [..., I] may be column slices of one [..., 2I] gate_up product
+// (the engine's fused product) or two tensors (training's two linears). The
+// forward reads each once and writes h; ATen's expression writes silu(gate)
+// and keeps it for backward beside gate and up. The backward reads gate, up and
+// the output gradient once and writes d(gate) and d(up): dup = dh · silu(gate),
+// dgate = dh · up · s · (1 + gate · (1 - s)), s = sigmoid(gate) (ATen's
+// silu_backward). Under no_grad nothing is kept. Rows run in parallel, the
+// loops in an AVX2+FMA build where the CPU has them (internal/cpu_dispatch.h).
+//
+// Numerics: DEVIATION: e^x is a branch-free Cephes polynomial (so the loops
+// vectorise) instead of ATen's SLEEF expf: within ~2e-7 relative of it; for
+// gate < -87, e^-gate saturates at e^87 (silu ~ 0 either way). Equal to ATen's
+// expression within 1e-6 relative (tests/policies/fused_kernels_test.cpp).
+// Not differentiable twice.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace grpo::policies::detail {
+
+// gate and up are CPU fp32 of one shape: swiglu runs the fused kernel.
+bool swiglu_fused_applies(const torch::Tensor& gate, const torch::Tensor& up);
+
+// silu(gate) · up: the fused kernel where swiglu_fused_applies, else ATen's expression.
+torch::Tensor swiglu(const torch::Tensor& gate, const torch::Tensor& up);
+
+}  // namespace grpo::policies::detail

@@ -4,35 +4,13 @@
 
 #include <ATen/Parallel.h>
 
-#include <cstring>
-
 #include "policies/internal/cpu_dispatch.h"
 
 namespace grpo::policies::detail {
 
 namespace {
 
-// e^x, Cephes' expf: x = n·ln2 + r with |r| <= ln2/2, a degree-7 polynomial in r,
-// times 2^n built in the exponent bits. Branch-free (loops over it vectorise);
-// x clamped to [-87, 87] keeps 2^n a normal float.
-GRPO_CPU_INLINE float swiglu_exp(float x) {
-  x = std::fmin(std::fmax(x, -87.0f), 87.0f);
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round(x / ln2): 1.5·2^23 rounds to an integer
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;              // ln2 in two parts (Cody-Waite)
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return e * scale;
-}
-
-GRPO_CPU_INLINE float swiglu_sigmoid(float x) { return 1.0f / (1.0f + swiglu_exp(-x)); }
+GRPO_CPU_INLINE float swiglu_sigmoid(float x) { return 1.0f / (1.0f + cpu_exp(-x)); }
 
 // A [rows, I] operand: row r starts at data + r * stride, its I floats contiguous.
 struct SwigluRows {

@@ -5,11 +5,13 @@
 // backward, so neither pass ever holds the full [B,T,V] logits or log-softmax:
 // at most one kept chunk plus the working ones (each bounded by `chunk` rows).
 // A micro-batch whose scored positions fit in one chunk (the usual case)
-// therefore never recomputes its lm-head product in backward.
+// therefore never recomputes its lm-head product in backward. On the CPU in
+// fp32 a chunk's log-softmax and its gradient are log_softmax_rows.h's row passes.
 #include <torch/torch.h>
 
 #include "core/error.h"
 #include "policies/causal_lm.h"
+#include "policies/log_softmax_rows.h"
 
 namespace grpo::policies {
 
@@ -33,6 +35,12 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
     for (int64_t s = 0; s < N; s += chunk) {
       int64_t n = std::min(chunk, N - s);
       torch::Tensor z = scaled_logits(hidden.narrow(0, s, n), weight, temperature);  // [n,V]
+      if (detail::log_softmax_rows_applies(z)) {  // CPU fp32: one pass per row (log_softmax_rows.h), z becomes z - lse
+        detail::log_softmax_rows_(z, lse_all.narrow(0, s, n), with_entropy ? entropy.narrow(0, s, n) : torch::Tensor());
+        logp.narrow(0, s, n).copy_(z.gather(1, targets.narrow(0, s, n).unsqueeze(1)).squeeze(1));
+        if (s == 0 && keep_first) ctx->saved_data["kept_logp"] = z;
+        continue;
+      }
       torch::Tensor lse = z.logsumexp(-1);
       torch::Tensor tz = z.gather(1, targets.narrow(0, s, n).unsqueeze(1)).squeeze(1);
       logp.narrow(0, s, n).copy_(tz - lse);
@@ -69,21 +77,7 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
       torch::Tensor logp_all = s == 0 ? take_kept(ctx) : torch::Tensor();
       if (!logp_all.defined())
         logp_all = scaled_logits(h, weight, temperature).sub_(lse_all.narrow(0, s, n).unsqueeze(1));  // z - lse
-      // dz = [-(p * g_logp) + onehot(t) * g_logp] - g_ent * p * (log p + H), divided by the temperature:
-      // d logp_t / dz = onehot(t) - p;  dH / dz_j = -p_j (log p_j + H).
-      torch::Tensor entropy_term;
-      if (g_ent.defined())
-        entropy_term = g_ent.narrow(0, s, n).unsqueeze(1) * logp_all.exp() * (logp_all + entropy.narrow(0, s, n).unsqueeze(1));
-      torch::Tensor dz;
-      if (g_logp.defined()) {
-        torch::Tensor g = g_logp.narrow(0, s, n).unsqueeze(1);
-        dz = logp_all.exp_().mul_(-g);  // the buffer is now -p * g
-        dz.scatter_add_(1, targets.narrow(0, s, n).unsqueeze(1), g);
-        if (entropy_term.defined()) dz.sub_(entropy_term);
-      } else {
-        dz = entropy_term.defined() ? entropy_term.neg_() : logp_all.zero_();
-      }
-      if (temperature != 1.0) dz.div_(temperature);
+      torch::Tensor dz = dz_in_place(logp_all, targets.narrow(0, s, n), g_logp, g_ent, entropy, s, n, temperature);
       torch::Tensor d_rows = d_hidden.narrow(0, s, n);  // contiguous rows: the product is written in place
       torch::mm_out(d_rows, dz, w32);
       // Accumulated in place by the product itself: no [V,D] temporary per chunk.
@@ -95,6 +89,33 @@ struct ChunkedTokenScores : public torch::autograd::Function<ChunkedTokenScores>
   }
 
  private:
+  // The chunk's log-softmax logp_all [n,V] (rows s.. of the batch, their targets) turned into dz in place:
+  // dz = [-(p * g_logp) + onehot(t) * g_logp] - g_ent * p * (log p + H), divided by the temperature;
+  // d logp_t / dz = onehot(t) - p;  dH / dz_j = -p_j (log p_j + H).
+  static torch::Tensor dz_in_place(torch::Tensor& logp_all, const torch::Tensor& targets, const torch::Tensor& g_logp,
+                                   const torch::Tensor& g_ent, const torch::Tensor& entropy, int64_t s, int64_t n, double temperature) {
+    if (detail::log_softmax_rows_applies(logp_all)) {  // CPU fp32: one pass per row (log_softmax_rows.h)
+      detail::log_softmax_rows_backward_(logp_all, targets, g_logp.defined() ? g_logp.narrow(0, s, n) : torch::Tensor(),
+                                         g_ent.defined() ? g_ent.narrow(0, s, n) : torch::Tensor(), entropy.narrow(0, s, n),
+                                         temperature);
+      return logp_all;
+    }
+    torch::Tensor entropy_term;
+    if (g_ent.defined())
+      entropy_term = g_ent.narrow(0, s, n).unsqueeze(1) * logp_all.exp() * (logp_all + entropy.narrow(0, s, n).unsqueeze(1));
+    torch::Tensor dz;
+    if (g_logp.defined()) {
+      torch::Tensor g = g_logp.narrow(0, s, n).unsqueeze(1);
+      dz = logp_all.exp_().mul_(-g);  // the buffer is now -p * g
+      dz.scatter_add_(1, targets.unsqueeze(1), g);
+      if (entropy_term.defined()) dz.sub_(entropy_term);
+    } else {
+      dz = entropy_term.defined() ? entropy_term.neg_() : logp_all.zero_();
+    }
+    if (temperature != 1.0) dz.div_(temperature);
+    return dz;
+  }
+
   // The kept first chunk, handed over once: backward turns it into dz in place, so a second backward
   // through the same graph (retain_graph) finds it gone and recomputes it.
   static torch::Tensor take_kept(AutogradContext* ctx) {

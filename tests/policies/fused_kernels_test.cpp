@@ -1,5 +1,5 @@
-// fused_rms_norm and swiglu (policies/fused_rms_norm.h, fused_swiglu.h): values
-// and gradients against autograd of the plain formula in float64, for row sizes
+// fused_rms_norm, swiglu and the log-softmax row passes (policies/fused_rms_norm.h,
+// fused_swiglu.h, log_softmax_rows.h): values and gradients against autograd of the plain formula in float64, for row sizes
 // with and without a tail beyond the 8 lanes, non-contiguous inputs (columns of
 // a wider tensor, a transposed view), enough rows to split over threads, and
 // large gate values (the saturated exp); no graph kept under no_grad; other
@@ -8,6 +8,7 @@
 
 #include "policies/fused_rms_norm.h"
 #include "policies/fused_swiglu.h"
+#include "policies/log_softmax_rows.h"
 #include "policies/model_layers.h"
 
 namespace grpo::policies::detail {
@@ -137,6 +138,41 @@ TEST(FusedSwiglu, NoGraphUnderNoGradAndOtherDtypesTakeAten) {
   torch::Tensor gb = gate.detach().to(torch::kBFloat16), ub = up.detach().to(torch::kBFloat16);
   EXPECT_FALSE(swiglu_fused_applies(gb, ub));
   EXPECT_TRUE(torch::equal(swiglu(gb, ub), torch::silu(gb) * ub));
+}
+
+// The row passes on scaled logits z [n, V] against float64 autograd of log_softmax: log p of the
+// targets, lse, entropy, and dz for the loss Σ g·logp_t + Σ ge·H (ge undefined: no entropy term),
+// divided by the temperature as token_logprobs' backward does.
+void expect_log_softmax_rows_match(int64_t n, int64_t v, double spread, bool entropy_grad) {
+  torch::manual_seed(v);
+  const double temperature = 0.7;
+  torch::Tensor z = torch::randn({n, v}) * spread;
+  torch::Tensor targets = torch::randint(0, v, {n}, torch::kLong);
+  torch::Tensor g = torch::randn({n}), ge = entropy_grad ? torch::randn({n}) : torch::Tensor();
+
+  torch::Tensor z64 = z.to(torch::kDouble).requires_grad_(true);
+  torch::Tensor logp64 = z64.log_softmax(-1);
+  torch::Tensor ent64 = -(logp64.exp() * logp64).sum(-1);
+  torch::Tensor loss = (logp64.gather(1, targets.unsqueeze(1)).squeeze(1) * g.to(torch::kDouble)).sum();
+  if (entropy_grad) loss = loss + (ent64 * ge.to(torch::kDouble)).sum();
+  loss.backward();
+
+  torch::Tensor logp = z.clone(), lse = torch::empty({n}), ent = torch::empty({n});
+  log_softmax_rows_(logp, lse, ent);
+  EXPECT_LE(fused_relative_error(logp, logp64), 1e-6) << "log p, V = " << v;
+  EXPECT_LE(fused_relative_error(lse, z64.logsumexp(-1)), 1e-6) << "lse, V = " << v;
+  EXPECT_LE(fused_relative_error(ent, ent64), 1e-5) << "entropy, V = " << v;
+  log_softmax_rows_backward_(logp, targets, g, ge, ent, temperature);
+  EXPECT_LE(fused_relative_error(logp, z64.grad() / temperature), 1e-6) << "dz, V = " << v;
+}
+
+TEST(LogSoftmaxRows, MatchFloat64WithLaneTail) { expect_log_softmax_rows_match(9, 1001, 3.0, true); }
+TEST(LogSoftmaxRows, PeakedLogitsWithoutEntropyGradient) { expect_log_softmax_rows_match(5, 4096, 25.0, false); }
+
+TEST(LogSoftmaxRows, OtherChunksTakeAten) {
+  EXPECT_FALSE(log_softmax_rows_applies(torch::randn({4, 8}, torch::kBFloat16)));
+  EXPECT_FALSE(log_softmax_rows_applies(torch::randn({8, 4}).t()));
+  EXPECT_TRUE(log_softmax_rows_applies(torch::randn({4, 8})));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "policies/decode_attention.h"
 #include "policies/fused_linear.h"
 #include "policies/fused_rms_norm.h"
+#include "policies/fused_rope.h"
 #include "policies/fused_swiglu.h"
 #include "policies/moe_dispatch.h"
 
@@ -107,6 +108,7 @@ std::pair<torch::Tensor, double> rope_inv_freq(const ModelConfig& c) {
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved) {
+  if (!interleaved && fused_rope_applies(x, cos, sin)) return fused_rope(x, cos, sin);  // one pass (fused_rope.h)
   const int64_t half = x.size(-1) / 2;
   torch::Tensor x1, x2;
   if (interleaved) {

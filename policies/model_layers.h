@@ -60,7 +60,7 @@ std::pair<torch::Tensor, double> rope_inv_freq(const ModelConfig& c);
 // Rotates x [..., rot] with cos/sin [..., rot/2] broadcast over heads.
 // interleaved: pairs (2i, 2i+1) as stored by DeepSeek; output is in the
 // de-interleaved layout [x_even', x_odd'] (as HF does) — q·k is unchanged.
-// Otherwise rotate_half over halves (Qwen2/Llama).
+// Otherwise rotate_half over halves (Qwen2/Llama): fused_rope.h for CPU fp32 [B,H,T,hd].
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved);
 
 // down(silu(gate(x)) * up(x)); the activation is fused_swiglu.h's swiglu.

@@ -1,5 +1,5 @@
-// fused_rms_norm, swiglu and the log-softmax row passes (policies/fused_rms_norm.h,
-// fused_swiglu.h, log_softmax_rows.h): values and gradients against autograd of the plain formula in float64, for row sizes
+// fused_rms_norm, swiglu, fused_rope and the log-softmax row passes
+// (policies/fused_rms_norm.h, fused_swiglu.h, fused_rope.h, log_softmax_rows.h): values and gradients against autograd of the plain formula in float64, for row sizes
 // with and without a tail beyond the 8 lanes, non-contiguous inputs (columns of
 // a wider tensor, a transposed view), enough rows to split over threads, and
 // large gate values (the saturated exp); no graph kept under no_grad; other
@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "policies/fused_rms_norm.h"
+#include "policies/fused_rope.h"
 #include "policies/fused_swiglu.h"
 #include "policies/log_softmax_rows.h"
 #include "policies/model_layers.h"
@@ -173,6 +174,57 @@ TEST(LogSoftmaxRows, OtherChunksTakeAten) {
   EXPECT_FALSE(log_softmax_rows_applies(torch::randn({4, 8}, torch::kBFloat16)));
   EXPECT_FALSE(log_softmax_rows_applies(torch::randn({8, 4}).t()));
   EXPECT_TRUE(log_softmax_rows_applies(torch::randn({4, 8})));
+}
+
+// fused_rope on q as the GQA layer makes it (the [B, T, H, hd] product viewed as [B, H, T, hd])
+// against ATen's rotate_half formula in float64, forward and dx.
+void expect_rope_matches(int64_t heads, int64_t head_dim) {
+  const int64_t B = 2, T = 5, half = head_dim / 2;
+  torch::Tensor product = torch::randn({B, T, heads * head_dim}).requires_grad_(true);
+  torch::Tensor angles = torch::rand({B, T, half}) * 6;
+  torch::Tensor cos = angles.cos().unsqueeze(1), sin = angles.sin().unsqueeze(1);
+  torch::Tensor q = product.view({B, T, heads, head_dim}).transpose(1, 2);
+  ASSERT_TRUE(fused_rope_applies(q, cos, sin));
+  torch::Tensor y = fused_rope(q, cos, sin);
+  torch::Tensor upstream = torch::randn(y.sizes());
+  (y * upstream).sum().backward();
+
+  torch::Tensor p64 = product.detach().to(torch::kDouble).requires_grad_(true);
+  torch::Tensor q64 = p64.view({B, T, heads, head_dim}).transpose(1, 2);
+  torch::Tensor c64 = cos.to(torch::kDouble), s64 = sin.to(torch::kDouble);
+  torch::Tensor x1 = q64.narrow(-1, 0, half), x2 = q64.narrow(-1, half, half);
+  torch::Tensor y64 = torch::cat({x1 * c64 - x2 * s64, x2 * c64 + x1 * s64}, -1);
+  (y64 * upstream.to(torch::kDouble)).sum().backward();
+
+  EXPECT_TRUE(y.is_contiguous());
+  EXPECT_LE(fused_relative_error(y, y64), 1e-6) << heads << " heads of " << head_dim;
+  EXPECT_LE(fused_relative_error(product.grad(), p64.grad()), 1e-6) << heads << " heads of " << head_dim;
+}
+
+TEST(FusedRope, MatchesFloat64OnTheTransposedProduct) { expect_rope_matches(4, 64); }
+TEST(FusedRope, HalfDimWithLaneTailAndOneHead) {
+  expect_rope_matches(3, 26);
+  expect_rope_matches(1, 10);
+}
+
+TEST(FusedRope, NoGraphUnderNoGradAndOtherTensorsTakeAten) {
+  torch::Tensor x = torch::randn({1, 2, 3, 8}).requires_grad_(true);
+  torch::Tensor angles = torch::rand({1, 3, 4});
+  torch::Tensor cos = angles.cos().unsqueeze(1), sin = angles.sin().unsqueeze(1);
+  torch::Tensor with_grad = fused_rope(x, cos, sin);
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor y = fused_rope(x, cos, sin);
+    EXPECT_FALSE(y.grad_fn());
+    EXPECT_TRUE(torch::equal(y, with_grad.detach()));
+  }
+  EXPECT_FALSE(fused_rope_applies(x.to(torch::kBFloat16), cos, sin));
+  EXPECT_FALSE(fused_rope_applies(x, cos.squeeze(1), sin.squeeze(1)));  // MLA's shared rope key [B, T, dr]
+  // The interleaved (DeepSeek) layout keeps ATen's expression: pairs (2i, 2i+1), de-interleaved output.
+  torch::NoGradGuard no_grad;
+  torch::Tensor xi = torch::randn({1, 2, 3, 8});
+  torch::Tensor e = xi.slice(-1, 0, 8, 2), o = xi.slice(-1, 1, 8, 2);
+  EXPECT_TRUE(torch::allclose(apply_rope(xi, cos, sin, true), torch::cat({e * cos - o * sin, o * cos + e * sin}, -1)));
 }
 
 }  // namespace

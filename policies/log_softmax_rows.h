@@ -13,10 +13,11 @@
 // (internal/cpu_dispatch.h).
 //
 // Numerics: the same formulas as ATen's (max-subtracted logsumexp; H = lse -
-// Σ p·z), sums in 8 partial sums per row. DEVIATION: e^x is cpu_exp (Cephes'
-// polynomial, within 2 ulp of libm) and saturates below e^-87 (1.6e-38) where
-// ATen's reaches subnormals and 0: probabilities below 1.6e-38 read as
-// 1.6e-38 (no effect on a sum of at least 1, at most 1.6e-38 on a gradient).
+// Σ p·z), sums in 8 partial sums per row. DEVIATION: e^x is core/cpu_exp.h's
+// (Cephes' polynomial, within 2 ulp of libm), which gives 0 below ln FLT_MIN
+// where ATen's exp gives a subnormal: probabilities under 1.2e-38 read as 0
+// (at most 1.2e-38 on a gradient; it also never runs into this CPU's slow
+// subnormal arithmetic).
 // Equal to the ATen path within 1e-5 (tests/policies/token_logprobs_test.cpp).
 #pragma once
 

@@ -9,15 +9,14 @@
 //
 // Only code inlined into `run` gets the AVX2 build, so the helpers it calls
 // must be GRPO_CPU_INLINE too (a lambda inside `run` would be compiled for the
-// baseline only). Sums written as kCpuLanes partial sums vectorise without
-// -ffast-math; their order differs from ATen's (fp32 rounding, ~1e-6 relative).
+// baseline only); core/cpu_exp.h's cpu_exp is. Sums written as kCpuLanes
+// partial sums vectorise without -ffast-math; their order differs from ATen's
+// (fp32 rounding, ~1e-6 relative).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
-#include <cstring>
 
-#define GRPO_CPU_INLINE __attribute__((always_inline)) inline
+#include "core/cpu_exp.h"  // GRPO_CPU_INLINE, grpo::cpu_exp (vectorisable e^x)
 
 namespace grpo::policies::detail {
 
@@ -33,26 +32,6 @@ GRPO_CPU_INLINE float cpu_lane_dot(const float* a, const float* b, int64_t n) {
   for (int64_t l = 0; l < kCpuLanes; ++l) s += lane[l];
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
-}
-
-// e^x, Cephes' expf (within 2 ulp of libm's): x = n·ln2 + r with |r| <= ln2/2, a degree-7 polynomial in r,
-// times 2^n built in the exponent bits. Branch-free (loops over it vectorise);
-// x clamped to [-87, 87] keeps 2^n a normal float.
-GRPO_CPU_INLINE float cpu_exp(float x) {
-  x = std::fmin(std::fmax(x, -87.0f), 87.0f);
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round(x / ln2): 1.5·2^23 rounds to an integer
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;              // ln2 in two parts (Cody-Waite)
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return e * scale;
 }
 
 template <typename Kernel, typename... Args>

@@ -171,13 +171,11 @@ __attribute__((target("avx2,fma"))) float decode_softmax_numerator_avx2(float* p
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, m);
   const float max = *std::max_element(lanes, lanes + 8);
-  float lane[8] = {};  // partial sums, 8 apart: the loop vectorises
+  // The exp loop alone (clang vectorises it only so), then 8 partial sums.
+  for (int64_t j = 0; j < np; ++j) p[j] = cpu_exp(p[j] - max);  // 0 in the padded lanes (exp(-inf))
+  float lane[8] = {};
   for (int64_t j = 0; j < np; j += 8)
-    for (int64_t l = 0; l < 8; ++l) {
-      const float e = cpu_exp(p[j + l] - max);  // 0 in the padded lanes (exp(-inf))
-      p[j + l] = e;
-      lane[l] += e;
-    }
+    for (int64_t l = 0; l < 8; ++l) lane[l] += p[j + l];
   float total = 0;
   for (float l : lane) total += l;
   return total;

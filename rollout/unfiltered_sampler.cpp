@@ -45,11 +45,14 @@ __attribute__((target("avx2,fma"))) void sampler_block_y(const SamplerRow& r, in
   std::fill(out + n, out + kSamplerBlock, -std::numeric_limits<float>::infinity());
 }
 
-// exp(y - max) of one block into e[64]; returns their float32 sum (8 partial sums, then those).
-__attribute__((target("avx2,fma"))) float sampler_block_exp(const float* y, float max, float* e) {
-  float lane[8] = {};  // 8 apart: the loop vectorises
+// exp(y - max) of one block into e[64]; returns their float32 sum (8 partial
+// sums, then those). Two loops, the pointers restrict: clang vectorises the
+// exp loop only when it is alone and cannot alias.
+__attribute__((target("avx2,fma"))) float sampler_block_exp(const float* __restrict y, float max, float* __restrict e) {
+  for (int64_t i = 0; i < kSamplerBlock; ++i) e[i] = cpu_exp(y[i] - max);
+  float lane[8] = {};
   for (int64_t i = 0; i < kSamplerBlock; i += 8)
-    for (int64_t l = 0; l < 8; ++l) lane[l] += e[i + l] = cpu_exp(y[i + l] - max);
+    for (int64_t l = 0; l < 8; ++l) lane[l] += e[i + l];
   float total = 0;
   for (float l : lane) total += l;
   return total;

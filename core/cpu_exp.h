@@ -42,4 +42,17 @@ GRPO_CPU_INLINE float cpu_exp(float x) {
   return below ? 0.0f : e * scale;
 }
 
+// out[i] = cpu_exp(x[i] - shift) for i < n (n a multiple of 8; out may be x),
+// returns their sum: 8 partial sums, then those. The exp loop is kept alone:
+// clang vectorises it only so (with a store and a sum in one loop it ran scalar).
+GRPO_CPU_INLINE float cpu_exp_sum(const float* x, float shift, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = cpu_exp(x[i] - shift);
+  float lane[8] = {};
+  for (int64_t i = 0; i < n; i += 8)
+    for (int64_t l = 0; l < 8; ++l) lane[l] += out[i + l];
+  float total = 0;
+  for (float l : lane) total += l;
+  return total;
+}
+
 }  // namespace grpo

@@ -170,15 +170,7 @@ __attribute__((target("avx2,fma"))) float decode_softmax_numerator_avx2(float* p
   for (int64_t j = 0; j < np; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(p + j));
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, m);
-  const float max = *std::max_element(lanes, lanes + 8);
-  // The exp loop alone (clang vectorises it only so), then 8 partial sums.
-  for (int64_t j = 0; j < np; ++j) p[j] = cpu_exp(p[j] - max);  // 0 in the padded lanes (exp(-inf))
-  float lane[8] = {};
-  for (int64_t j = 0; j < np; j += 8)
-    for (int64_t l = 0; l < 8; ++l) lane[l] += p[j + l];
-  float total = 0;
-  for (float l : lane) total += l;
-  return total;
+  return cpu_exp_sum(p, *std::max_element(lanes, lanes + 8), p, np);  // 0 in the padded lanes (exp(-inf))
 }
 
 // out[g] = Σ_j p[g, j] v[j] / sums[g] for GN heads, 16 floats of the head dim

@@ -45,19 +45,6 @@ __attribute__((target("avx2,fma"))) void sampler_block_y(const SamplerRow& r, in
   std::fill(out + n, out + kSamplerBlock, -std::numeric_limits<float>::infinity());
 }
 
-// exp(y - max) of one block into e[64]; returns their float32 sum (8 partial
-// sums, then those). Two loops, the pointers restrict: clang vectorises the
-// exp loop only when it is alone and cannot alias.
-__attribute__((target("avx2,fma"))) float sampler_block_exp(const float* __restrict y, float max, float* __restrict e) {
-  for (int64_t i = 0; i < kSamplerBlock; ++i) e[i] = cpu_exp(y[i] - max);
-  float lane[8] = {};
-  for (int64_t i = 0; i < kSamplerBlock; i += 8)
-    for (int64_t l = 0; l < 8; ++l) lane[l] += e[i + l];
-  float total = 0;
-  for (float l : lane) total += l;
-  return total;
-}
-
 // Token and log-prob of one row, or token -1 when its logits are not all
 // finite-or--inf (NaN or +inf: the caller leaves those to the general path);
 // blocks: scratch, one float64 per block.
@@ -78,7 +65,7 @@ __attribute__((target("avx2,fma"))) std::pair<int64_t, float> sample_row_avx2(co
   if (std::isfinite(max))
     for (int64_t b = 0; b < nblocks; ++b) {
       sampler_block_y(r, b * kSamplerBlock, y);
-      total += blocks[b] = sampler_block_exp(y, max, e);
+      total += blocks[b] = cpu_exp_sum(y, max, e, kSamplerBlock);
     }
   if (!(total > 0) || !std::isfinite(total)) return {-1, 0.0f};  // a NaN or +inf logit, or every logit -inf
   const double lse = static_cast<double>(max) + std::log(total);
@@ -98,7 +85,7 @@ __attribute__((target("avx2,fma"))) std::pair<int64_t, float> sample_row_avx2(co
     const bool at_top = b == nblocks;  // rounding put the target at the very top: the last token with weight
     if (at_top) b = last;
     sampler_block_y(r, b * kSamplerBlock, y);
-    sampler_block_exp(y, max, e);
+    cpu_exp_sum(y, max, e, kSamplerBlock);
     int64_t k = 0, last_with_weight = 0;
     for (int64_t i = 0; i < kSamplerBlock; ++i)
       if (e[i] > 0) last_with_weight = i;

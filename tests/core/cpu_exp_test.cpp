@@ -1,6 +1,6 @@
 // cpu_exp (core/cpu_exp.h), in the baseline build and in the AVX2+FMA build
 // of a vectorised loop: within 2 ulp of libm over the range it promises, 0
-// below it (-inf included), finite above it, NaN for NaN.
+// below it (-inf included), finite above it, NaN for NaN; cpu_exp_sum.
 #include "core/cpu_exp.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +70,22 @@ TEST(CpuExp, BelowTheRangeZeroAboveFiniteNanStaysNan) {
     for (int i = 5; i < 8; ++i) EXPECT_TRUE(std::isfinite(ys[i]) && ys[i] > 1e38f) << xs[i] << " -> " << ys[i];
     EXPECT_TRUE(std::isnan(ys[8]));
   }
+}
+
+TEST(CpuExp, ExpSumWritesEachExpAndSumsThemInPlaceOrNot) {
+  std::vector<float> x(24), out(24);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.25f * static_cast<float>(i) - 3.0f;
+  x[5] = -std::numeric_limits<float>::infinity();
+  const float total = cpu_exp_sum(x.data(), 1.5f, out.data(), 24);
+  double want = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(out[i], cpu_exp(x[i] - 1.5f)) << i;
+    want += out[i];
+  }
+  EXPECT_NEAR(total, want, 1e-5 * want);
+  EXPECT_EQ(out[5], 0.0f);
+  EXPECT_EQ(cpu_exp_sum(x.data(), 1.5f, x.data(), 24), total) << "in place, the same values and order";
+  EXPECT_EQ(x, out);
 }
 
 }  // namespace

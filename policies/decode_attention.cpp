@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #endif
 
-#include "core/cpu_exp.h"
+#include "core/cpu_dispatch.h"
 #include "core/error.h"
 
 namespace grpo::policies::detail {
@@ -231,8 +231,7 @@ struct DecodeKernel {
 
 DecodeKernel decode_kernel(int64_t heads_per_kv, int64_t head_dim) {
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2 && head_dim % 16 == 0) return {decode_item_avx2, 4};
+  if (cpu_has_avx2_fma() && head_dim % 16 == 0) return {decode_item_avx2, 4};
 #endif
   return {decode_item_portable, heads_per_kv};
 }

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "policies/internal/cpu_dispatch.h"
+#include "core/cpu_dispatch.h"
 
 namespace grpo::policies::detail {
 

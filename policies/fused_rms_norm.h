@@ -9,7 +9,7 @@
 // backward. Here the forward reads x once and writes y, keeping only x and
 // rstd [rows]; the backward reads x, the output gradient and w once per row for
 // dx, and sums dw per thread. Rows run in parallel (at::parallel_for), the
-// loops in an AVX2+FMA build where the CPU has them (internal/cpu_dispatch.h).
+// loops in an AVX2+FMA build where the CPU has them (core/cpu_dispatch.h).
 // Under no_grad (or when neither x nor w needs a gradient) nothing is kept.
 //
 // Numerics: the same operations as ATen's fp32 expression, the sums in another

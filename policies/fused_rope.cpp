@@ -5,7 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
-#include "policies/internal/cpu_dispatch.h"
+#include "core/cpu_dispatch.h"
 
 namespace grpo::policies::detail {
 

@@ -12,7 +12,7 @@
 // and writes y contiguous; the backward writes dx = [g1·c + g2·s, g2·c - g1·s]
 // once, in x's own layout, so the view back to the q/k product is free. Only
 // cos and sin are kept (x is not needed). Rows run in parallel, the loops in an
-// AVX2+FMA build where the CPU has them (internal/cpu_dispatch.h).
+// AVX2+FMA build where the CPU has them (core/cpu_dispatch.h).
 //
 // Numerics: the same products and sums; with FMA each output is one rounding
 // fewer than ATen's: equal within fp32 rounding (1e-6 relative;

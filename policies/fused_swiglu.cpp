@@ -4,7 +4,7 @@
 
 #include <ATen/Parallel.h>
 
-#include "policies/internal/cpu_dispatch.h"
+#include "core/cpu_dispatch.h"
 
 namespace grpo::policies::detail {
 

@@ -10,7 +10,7 @@
 // the output gradient once and writes d(gate) and d(up): dup = dh · silu(gate),
 // dgate = dh · up · s · (1 + gate · (1 - s)), s = sigmoid(gate) (ATen's
 // silu_backward). Under no_grad nothing is kept. Rows run in parallel, the
-// loops in an AVX2+FMA build where the CPU has them (internal/cpu_dispatch.h).
+// loops in an AVX2+FMA build where the CPU has them (core/cpu_dispatch.h).
 //
 // Numerics: DEVIATION: e^x is core/cpu_exp.h's Cephes polynomial (so the
 // loops vectorise) instead of ATen's SLEEF expf: within 2 ulp of libm; for

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "core/error.h"
-#include "policies/internal/cpu_dispatch.h"
+#include "core/cpu_dispatch.h"
 
 namespace grpo::policies::detail {
 

@@ -10,7 +10,7 @@
 // V = 32000) fits in the L2 cache: here each row is read from memory once
 // per direction, its max, exp-sum and the subtraction done while it is cached.
 // Rows run in parallel, the loops in an AVX2+FMA build where the CPU has them
-// (internal/cpu_dispatch.h).
+// (core/cpu_dispatch.h).
 //
 // Numerics: the same formulas as ATen's (max-subtracted logsumexp; H = lse -
 // Σ p·z), sums in 8 partial sums per row. DEVIATION: e^x is core/cpu_exp.h's

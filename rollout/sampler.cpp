@@ -83,7 +83,7 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSa
     }
   }
   // No filters: each row's log-softmax and draw in one kernel (unfiltered_sampler.h).
-  if (!any_filter && detail::unfiltered_sampler_available())
+  if (!any_filter && logits.device().is_cpu())
     if (auto sampled = detail::sample_unfiltered_rows(logits.to(torch::kFloat32), rows, us)) return *sampled;
   // [N, V] float32 log-probs of the (temperature-scaled) full distribution, on
   // the logits' device. x / 1 == x exactly: no division when every row is at 1.
@@ -102,7 +102,7 @@ SampledTokens sample_tokens(const torch::Tensor& logits, const std::vector<RowSa
       auto weights = sorted_probs * keep_mask_sorted(sorted_probs, rows);
       sampled = order.gather(1, draw(weights, uniforms).unsqueeze(1)).squeeze(1);
     } else {
-      sampled = draw(logp.exp().to(torch::kFloat64), uniforms);  // exp in float32, as device_sampler.cpp
+      sampled = draw(logp.exp().to(torch::kFloat64), uniforms);  // rows with NaN/+inf logits; exp in float32, as device_sampler.cpp
     }
     auto t = tokens.accessor<int64_t, 1>();
     auto s = sampled.accessor<int64_t, 1>();

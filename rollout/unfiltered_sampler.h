@@ -14,7 +14,8 @@
 // block that crosses. The same distribution; a draw can differ from the
 // general path's only where the target falls within float rounding of a
 // cumulative boundary. Log-probs: y_t - max - log Σ exp(y - max) in float64
-// from float32 exps, within 1e-6 of ATen's log_softmax.
+// from float32 exps, within 1e-6 of ATen's log_softmax. Plain loops, run in
+// an AVX2+FMA build where the CPU has one (core/cpu_dispatch.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -25,9 +26,6 @@
 #include "rollout/sampler.h"
 
 namespace grpo::rollout::detail {
-
-// Whether sample_unfiltered_rows runs here (x86-64 CPU with AVX2 and FMA).
-bool unfiltered_sampler_available();
 
 // logits: [N, V] float32 CPU. Rows with temperature 0 take the first argmax;
 // the others draw from softmax(logits / T) with uniforms[i]. Filters of rows

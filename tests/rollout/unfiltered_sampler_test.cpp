@@ -10,7 +10,6 @@
 #include <cmath>
 #include <limits>
 
-#include "core/error.h"
 
 namespace grpo::rollout::detail {
 namespace {
@@ -33,10 +32,6 @@ std::vector<RowSampling> unfiltered_rows(const std::vector<double>& temperatures
 }
 
 TEST(UnfilteredSampler, DrawsTheInverseCdfTokenAndLogSoftmaxLogprob) {
-  if (!unfiltered_sampler_available()) {  // no AVX2: sample_tokens keeps the general path
-    EXPECT_THROW(sample_unfiltered_rows(unfiltered_logits(1, 0), unfiltered_rows({1.0}), {0.5}), Error);
-    return;
-  }
   int64_t checked = 0;
   for (uint64_t seed = 0; seed < 40; ++seed) {
     const std::vector<double> temps = {1.0, 0.7, 1.3, 1.0};
@@ -64,7 +59,6 @@ TEST(UnfilteredSampler, DrawsTheInverseCdfTokenAndLogSoftmaxLogprob) {
 }
 
 TEST(UnfilteredSampler, TopOfTheCdfTakesTheLastTokenWithWeightAndGreedyTheFirstMax) {
-  if (!unfiltered_sampler_available()) GTEST_SKIP() << "covered by DrawsTheInverseCdfTokenAndLogSoftmaxLogprob's refusal";
   auto logits = unfiltered_logits(3, 9);
   logits[2].fill_(0.0f);
   logits[2][100] = 5.0f;
@@ -78,7 +72,6 @@ TEST(UnfilteredSampler, TopOfTheCdfTakesTheLastTokenWithWeightAndGreedyTheFirstM
 }
 
 TEST(UnfilteredSampler, RowsWithNanOrPositiveInfinityOrOnlyMaskedLogitsGoToTheGeneralPath) {
-  if (!unfiltered_sampler_available()) GTEST_SKIP() << "covered by DrawsTheInverseCdfTokenAndLogSoftmaxLogprob's refusal";
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), kUnfilteredInf}) {
     auto logits = unfiltered_logits(2, 3);
     logits[1][350] = bad;

@@ -18,7 +18,7 @@
 
 #include "core/cpu_exp.h"  // GRPO_CPU_INLINE, grpo::cpu_exp (vectorisable e^x)
 
-namespace grpo::policies::detail {
+namespace grpo {
 
 constexpr int64_t kCpuLanes = 8;  // independent partial sums: a vector register's worth of floats
 
@@ -61,4 +61,4 @@ void cpu_dispatch(Args... args) {
   cpu_dispatch_baseline<Kernel>(args...);
 }
 
-}  // namespace grpo::policies::detail
+}  // namespace grpo

@@ -173,7 +173,7 @@ torch::Tensor CausalLM::hidden_states(const torch::Tensor& tokens, const torch::
 }
 
 torch::Tensor CausalLM::head(const torch::Tensor& h, detail::OnednnLinear fast) {
-  torch::Tensor logits = fast.covers(lm_head_weight()) ? detail::onednn_linear(h, lm_head_weight(), {})
+  torch::Tensor logits = fast.covers(lm_head_weight()) ? detail::inference_linear(h, lm_head_weight(), {})
                          : lm_head_ ? lm_head_(h)
                                     : torch::matmul(h, model_->embed_tokens->weight.t());
   return logits.to(torch::kFloat);

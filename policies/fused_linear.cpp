@@ -67,7 +67,7 @@ torch::Tensor fused_linear(const std::vector<torch::nn::Linear*>& layers, const 
     for (const torch::Tensor& t : biases)
       if (t.defined()) return {};
   }
-  return onednn_linear(x, w, b);
+  return inference_linear(x, w, b);
 }
 
 }  // namespace grpo::policies::detail

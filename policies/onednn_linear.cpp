@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/torch_compat.h"
+#include "policies/few_rows_linear.h"
 
 namespace grpo::policies::detail {
 
@@ -48,9 +49,15 @@ torch::Tensor onednn_linear(const torch::Tensor&, const torch::Tensor&, const to
 }
 #endif
 
+torch::Tensor inference_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (torch::Tensor y = few_rows_linear(x.detach(), weight.detach(), bias.defined() ? bias.detach() : bias); y.defined())
+    return y;
+  return onednn_linear(x, weight, bias);
+}
+
 torch::Tensor linear(torch::nn::Linear& layer, const torch::Tensor& x, OnednnLinear fast) {
   if (!fast.covers(layer->weight)) return layer->forward(x);
-  return onednn_linear(x, layer->weight, layer->bias);
+  return inference_linear(x, layer->weight, layer->bias);
 }
 
 }  // namespace grpo::policies::detail

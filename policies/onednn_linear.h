@@ -40,7 +40,12 @@ bool onednn_linear_available();
 // [out] or undefined; CPU fp32; not differentiable (inference only).
 torch::Tensor onednn_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
-// layer(x), through oneDNN when `fast` covers the layer's weight.
+// The engine's product: few_rows_linear.h's kernel for a decode step's few
+// rows, oneDNN's for more (or where the kernel does not apply). Same
+// arguments and limits as onednn_linear.
+torch::Tensor inference_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+// layer(x), through inference_linear when `fast` covers the layer's weight.
 torch::Tensor linear(torch::nn::Linear& layer, const torch::Tensor& x, OnednnLinear fast);
 
 }  // namespace grpo::policies::detail

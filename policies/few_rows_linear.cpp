@@ -44,13 +44,21 @@ __attribute__((target("avx2,fma"), always_inline)) inline void few_rows_tile(con
       for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) {
-      __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i][j]), _mm256_extractf128_ps(acc[i][j], 1));
-      s = _mm_hadd_ps(s, s);
-      s = _mm_hadd_ps(s, s);
-      y[i * a.out + j] = _mm_cvtss_f32(s) + (a.bias ? a.bias[col + j] : 0.0f);
+  for (int i = 0; i < MR; ++i) {
+    if constexpr (NR == 4) {  // the four sums at once: [Σ acc0, Σ acc1, Σ acc2, Σ acc3]
+      const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(acc[i][0], acc[i][1]), _mm256_hadd_ps(acc[i][2], acc[i][3]));
+      __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+      if (a.bias) s = _mm_add_ps(s, _mm_loadu_ps(a.bias + col));
+      _mm_storeu_ps(y + i * a.out, s);
+    } else {
+      for (int j = 0; j < NR; ++j) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i][j]), _mm256_extractf128_ps(acc[i][j], 1));
+        s = _mm_hadd_ps(s, s);
+        s = _mm_hadd_ps(s, s);
+        y[i * a.out + j] = _mm_cvtss_f32(s) + (a.bias ? a.bias[col + j] : 0.0f);
+      }
     }
+  }
 }
 
 // Every input row times NR weight rows from column `col`; the `next_bytes` at
@@ -60,7 +68,10 @@ template <int NR>
 __attribute__((target("avx2,fma"))) void few_rows_block(const FewRowsArgs& a, int64_t col, const char* next,
                                                         int64_t next_bytes) {
   const float* w = a.w + col * a.in;
-  const int64_t tiles = a.rows / kFewRowsTile, lines = next_bytes / 64;
+  // Rows left over by the 3-row tiles: 1 or 2 rows as one tile, but 4 as two
+  // 2-row tiles (a lone row loads 5 vectors per 4 FMAs).
+  const int64_t tail = a.rows % kFewRowsTile == 1 && a.rows >= 4 ? 4 : a.rows % kFewRowsTile;
+  const int64_t tiles = (a.rows - tail) / kFewRowsTile, lines = next_bytes / 64;
   const int64_t per_tile = tiles > 0 ? (lines + tiles - 1) / tiles : lines;
   int64_t r = 0;
   for (int64_t t = 0; t < std::max<int64_t>(tiles, 1); ++t) {
@@ -70,7 +81,7 @@ __attribute__((target("avx2,fma"))) void few_rows_block(const FewRowsArgs& a, in
     few_rows_tile<kFewRowsTile, NR>(a, a.x + r * a.in, w, col, a.y + r * a.out + col);
     r += kFewRowsTile;
   }
-  if (a.rows - r == 2) few_rows_tile<2, NR>(a, a.x + r * a.in, w, col, a.y + r * a.out + col);
+  for (; a.rows - r >= 2; r += 2) few_rows_tile<2, NR>(a, a.x + r * a.in, w, col, a.y + r * a.out + col);
   if (a.rows - r == 1) few_rows_tile<1, NR>(a, a.x + r * a.in, w, col, a.y + r * a.out + col);
 }
 

@@ -20,6 +20,7 @@
 
 #include "core/cpu_dispatch.h"
 #include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace grpo::policies::detail {
 
@@ -290,7 +291,7 @@ torch::Tensor decode_attention(const torch::Tensor& q_in, const torch::Tensor& k
                         q.stride(0), k_new.stride(0), v_new.stride(0), static_cast<float>(scale)};
   const DecodeKernel kernel = decode_kernel(H / KV, hd);
   const int64_t scratch = kernel.scratch_heads * ((key_len + 7) / 8 * 8);
-  at::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) {
+  grpo::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> p(static_cast<size_t>(scratch)), q_rot(static_cast<size_t>(H / KV * hd));
     for (int64_t item = begin; item < end; ++item) kernel.run(a, item, p.data(), q_rot.data());
   });

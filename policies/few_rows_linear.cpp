@@ -11,6 +11,7 @@
 #endif
 
 #include "core/cpu_dispatch.h"
+#include "core/parallel_for.h"
 
 namespace grpo::policies::detail {
 
@@ -126,7 +127,7 @@ torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weigh
   // A thread's share at least ~4 MFLOP: below that, waking the other thread costs more than it saves.
   const int64_t blocks = (out + kFewRowsWeights - 1) / kFewRowsWeights;
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / (rows * in * kFewRowsWeights));
-  at::parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) { few_rows_range(args, begin, end); });
+  grpo::parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) { few_rows_range(args, begin, end); });
   return y;
 #else
   return {};

@@ -6,8 +6,9 @@
 
 #include <cmath>
 
-#include "core/error.h"
 #include "core/cpu_dispatch.h"
+#include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace grpo::policies::detail {
 
@@ -66,7 +67,7 @@ torch::Tensor rms_norm_forward(const torch::Tensor& x2, const torch::Tensor& wei
   const float* w = weight.data_ptr<float>();
   float* out = y.data_ptr<float>();
   float* rs = rstd.defined() ? rstd.data_ptr<float>() : nullptr;
-  at::parallel_for(0, rows, rms_norm_grain(d), [&](int64_t begin, int64_t end) {
+  grpo::parallel_for(0, rows, rms_norm_grain(d), [&](int64_t begin, int64_t end) {
     cpu_dispatch<RmsNormForwardRows>(x, w, out, rs, d, static_cast<float>(eps), begin, end);
   });
   return y;
@@ -99,7 +100,7 @@ struct FusedRmsNormFunction : public torch::autograd::Function<FusedRmsNormFunct
     const float* rp = rstd.data_ptr<float>();
     float* dxp = want_dx ? dx.data_ptr<float>() : nullptr;
     float* dwp = want_dw ? dw_rows.data_ptr<float>() : nullptr;
-    at::parallel_for(0, rows, rms_norm_grain(d), [&](int64_t begin, int64_t end) {
+    grpo::parallel_for(0, rows, rms_norm_grain(d), [&](int64_t begin, int64_t end) {
       float* dw_sum = dwp ? dwp + at::get_thread_num() * d : nullptr;
       cpu_dispatch<RmsNormBackwardRows>(xp, wp, gp, rp, dxp, dw_sum, d, begin, end);
     });

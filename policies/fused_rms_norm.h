@@ -8,7 +8,7 @@
 // about ten element-wise passes backward, keeping x², the rsqrt and x·rstd for
 // backward. Here the forward reads x once and writes y, keeping only x and
 // rstd [rows]; the backward reads x, the output gradient and w once per row for
-// dx, and sums dw per thread. Rows run in parallel (at::parallel_for), the
+// dx, and sums dw per thread. Rows run in parallel (grpo::parallel_for, core/parallel_for.h), the
 // loops in an AVX2+FMA build where the CPU has them (core/cpu_dispatch.h).
 // Under no_grad (or when neither x nor w needs a gradient) nothing is kept.
 //

@@ -4,8 +4,9 @@
 
 #include <ATen/Parallel.h>
 
-#include "core/error.h"
 #include "core/cpu_dispatch.h"
+#include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace grpo::policies::detail {
 
@@ -48,7 +49,7 @@ void rope_rotate(const torch::Tensor& in, const torch::Tensor& out, const torch:
                  float sign) {
   const int64_t B = in.size(0), H = in.size(1), T = in.size(2), half = in.size(3) / 2;
   const RopeOperand i = rope_operand(in), o = rope_operand(out), c = rope_operand(cos), s = rope_operand(sin);
-  at::parallel_for(0, B * H * T, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, half)), [&](int64_t begin, int64_t end) {
+  grpo::parallel_for(0, B * H * T, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, half)), [&](int64_t begin, int64_t end) {
     cpu_dispatch<RopeRows>(i, o, c, s, H, T, half, sign, begin, end);
   });
 }

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/cpu_dispatch.h"
+#include "core/parallel_for.h"
 
 namespace grpo::policies::detail {
 
@@ -65,7 +66,7 @@ torch::Tensor swiglu_forward(const torch::Tensor& gate_rows, const torch::Tensor
   torch::Tensor h = torch::empty({rows, inner}, gate_rows.options());
   const SwigluRows g = swiglu_view(gate_rows), u = swiglu_view(up_rows);
   float* hp = h.data_ptr<float>();
-  at::parallel_for(0, rows, swiglu_grain(inner),
+  grpo::parallel_for(0, rows, swiglu_grain(inner),
                    [&](int64_t begin, int64_t end) { cpu_dispatch<SwigluForwardRows>(g, u, hp, inner, begin, end); });
   return h;
 }
@@ -88,7 +89,7 @@ struct FusedSwigluFunction : public torch::autograd::Function<FusedSwigluFunctio
     const float* dhp = dh.data_ptr<float>();
     float* dgp = dgate.data_ptr<float>();
     float* dup_p = dup.data_ptr<float>();
-    at::parallel_for(0, rows, swiglu_grain(inner), [&](int64_t begin, int64_t end) {
+    grpo::parallel_for(0, rows, swiglu_grain(inner), [&](int64_t begin, int64_t end) {
       cpu_dispatch<SwigluBackwardRows>(gv, uv, dhp, dgp, dup_p, inner, begin, end);
     });
     const auto shape = grads[0].sizes();

@@ -5,8 +5,9 @@
 
 #include <limits>
 
-#include "core/error.h"
 #include "core/cpu_dispatch.h"
+#include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace grpo::policies::detail {
 
@@ -101,7 +102,7 @@ void log_softmax_rows_(torch::Tensor& z, torch::Tensor lse, torch::Tensor entrop
   float* lp = lse.data_ptr<float>();
   float* ep = entropy.defined() ? entropy.data_ptr<float>() : nullptr;
   const int64_t ls = lse.stride(0), es = entropy.defined() ? entropy.stride(0) : 0;
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+  grpo::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
     cpu_dispatch<LogSoftmaxForwardRows>(zp, v, lp, ls, ep, es, begin, end);
   });
 }
@@ -123,7 +124,7 @@ void log_softmax_rows_backward_(torch::Tensor& logp, const torch::Tensor& target
   const float* gep = ge.defined() ? ge.data_ptr<float>() : nullptr;
   const float* hp = h.defined() ? h.data_ptr<float>() : nullptr;
   const float inv_t = static_cast<float>(1.0 / temperature);
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+  grpo::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
     cpu_dispatch<LogSoftmaxBackwardRows>(lp, v, tp, gp, gep, hp, inv_t, begin, end);
   });
 }

@@ -13,6 +13,7 @@
 
 #include "core/cpu_dispatch.h"
 #include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace grpo::rollout::detail {
 
@@ -125,7 +126,7 @@ std::optional<SampledTokens> sample_unfiltered_rows(const torch::Tensor& logits_
   int64_t* tok = tokens.data_ptr<int64_t>();
   float* lp = logprobs.data_ptr<float>();
   const float* x = logits.data_ptr<float>();
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+  grpo::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
     std::vector<double> blocks(static_cast<size_t>((v + kSamplerBlock - 1) / kSamplerBlock));
     cpu_dispatch<UnfilteredSamplerRows>(x, v, rows.data(), uniforms.data(), tok, lp, blocks.data(), begin, end);
   });

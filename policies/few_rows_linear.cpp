@@ -124,9 +124,12 @@ torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weigh
   torch::Tensor y = torch::empty(shape, x.options());
   const FewRowsArgs args{xc.data_ptr<float>(), weight.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
                          y.data_ptr<float>(), rows, in, out};
-  // A thread's share at least ~4 MFLOP: below that, waking the other thread costs more than it saves.
+  // A thread's share at least ~25 us of work (less, and waking the other
+  // thread costs more than it saves), counting a weight's read from memory as
+  // 16 rows' multiply-adds: at one row the products are memory reads, which
+  // two threads issue twice as fast.
   const int64_t blocks = (out + kFewRowsWeights - 1) / kFewRowsWeights;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / (rows * in * kFewRowsWeights));
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / ((rows + 16) * in * kFewRowsWeights));
   grpo::parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) { few_rows_range(args, begin, end); });
   return y;
 #else

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "policies/block_checkpoint.h"
+#include "policies/embedding_lookup.h"
 
 namespace grpo::policies {
 
@@ -151,7 +152,7 @@ torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Ten
   }
   detail::ForwardContext ctx = make_context(positions, T, cache, mask, slots);
   ctx.onednn = onednn_for(cache);
-  torch::Tensor x = model_->embed_tokens(tokens.to(dev));
+  torch::Tensor x = detail::embedding_lookup(model_->embed_tokens->weight, tokens.to(dev));  // training: rows added into .grad
   const bool checkpoint = gradient_checkpointing_ && !cache && at::GradMode::is_enabled();
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
     x = checkpoint ? detail::checkpointed_layer(model_->layer_list[l], x, ctx) : model_->layer_list[l](x, ctx);

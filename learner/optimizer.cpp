@@ -136,12 +136,24 @@ Optimizer::Optimizer(std::vector<torch::Tensor> parameters, const OptimizerOptio
   torch::optim::AdamWOptions adam(options_.schedule.lr);
   adam.betas({options_.beta1, options_.beta2}).eps(options_.eps).weight_decay(options_.weight_decay);
   adamw_ = std::make_unique<torch::optim::AdamW>(trained_, adam);
+  had_gradient_.assign(trained_.size(), false);
 }
 
 void Optimizer::zero_grad() {
+  // Dropped, not filled with zeros: the first micro-batch's backward then hands its gradient buffers
+  // over (AccumulateGrad steals them) instead of a fill of every gradient plus an add of the first
+  // micro-batch's. define_dropped_gradients() restores the zeros where a step needs them.
   for (auto* list : {&parameters_, &trained_})
-    for (auto& p : *list)
-      if (p.grad().defined()) p.mutable_grad().zero_();
+    for (auto& p : *list) p.mutable_grad() = torch::Tensor();
+}
+
+void Optimizer::define_dropped_gradients() {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < trained_.size(); ++i) {
+    torch::Tensor& t = trained_[i];
+    if (t.grad().defined()) had_gradient_[i] = true;
+    else if (had_gradient_[i]) t.mutable_grad() = torch::zeros_like(t, torch::MemoryFormat::Preserve);
+  }
 }
 
 void Optimizer::accumulate_gradients() {
@@ -177,6 +189,7 @@ StepReport Optimizer::step(bool loss_finite) {
   StepReport r;
   r.lr = learning_rate_at(applied_, options_.schedule);
   accumulate_gradients();
+  define_dropped_gradients();
   r.grad_norm = global_grad_norm(trained_);
   if (!loss_finite || !std::isfinite(r.grad_norm)) {
     ++skipped_;

@@ -54,9 +54,11 @@ class Optimizer {
   Optimizer(std::vector<torch::Tensor> parameters, const OptimizerOptions& options);
 
   // Clips the accumulated gradients to max_grad_norm, applies AdamW at the
-  // scheduled learning rate and zeroes the gradients. Skips (and only zeroes)
-  // when !loss_finite or the gradient norm is not finite.
+  // scheduled learning rate and drops the gradients (zero_grad). Skips (and
+  // only drops them) when !loss_finite or the gradient norm is not finite.
   StepReport step(bool loss_finite = true);
+  // Sets every gradient (parameters' and masters') to none, as PyTorch's
+  // zero_grad(set_to_none=True); the next backward defines them afresh.
   void zero_grad();
   // Moves the gradients of non-float32 parameters into their float32 masters
   // (summing) and drops them from the parameters; call after each micro-batch
@@ -80,12 +82,18 @@ class Optimizer {
 
  private:
   void copy_masters_to_parameters();
+  // A trained tensor that had a gradient in an earlier step (applied or
+  // skipped) but got none this step gets a zero one, so that AdamW steps it as
+  // when gradients were zeroed instead of dropped (moments decay, weight decay
+  // applies); one that never had a gradient stays without, and AdamW skips it.
+  void define_dropped_gradients();
 
   std::vector<torch::Tensor> parameters_;
   std::vector<torch::Tensor> trained_;  // float32 masters (or the float32 parameters themselves)
   bool has_masters_ = false;
   OptimizerOptions options_;
   std::unique_ptr<torch::optim::AdamW> adamw_;
+  std::vector<bool> had_gradient_;  // per trained tensor: had a gradient in an earlier step
   int64_t applied_ = 0;
   int64_t skipped_ = 0;
 };

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "policies/block_checkpoint.h"
+#include "policies/embedding_lookup.h"
 
 namespace grpo::policies {
 
@@ -130,9 +131,12 @@ detail::ForwardContext CausalLM::make_context(const torch::Tensor& positions, in
 }
 
 torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Tensor& positions_in, KvCache* cache,
-                                   const torch::Tensor& mask, const std::vector<int64_t>& slots) {
+                                   const torch::Tensor& mask, const std::vector<int64_t>& slots, int64_t last_layer_from) {
   if (tokens.dim() != 2) throw Error("CausalLM::forward: tokens must be [B,T] int64, got " + std::to_string(tokens.dim()) + " dims");
   const int64_t B = tokens.size(0), T = tokens.size(1);
+  if (last_layer_from > 0 && (cache || !last_layer_narrows() || last_layer_from >= T))
+    throw Error("CausalLM: the last layer narrows to positions >= " + std::to_string(last_layer_from) +
+                " only without a cache, for a GQA layer with a dense MLP, and below T = " + std::to_string(T));
   const torch::Device dev = model_->embed_tokens->weight.device();
   torch::Tensor positions = positions_in;
   if (!positions.defined()) {
@@ -151,10 +155,12 @@ torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Ten
   }
   detail::ForwardContext ctx = make_context(positions, T, cache, mask, slots);
   ctx.onednn = onednn_for(cache);
-  torch::Tensor x = model_->embed_tokens(tokens.to(dev));
+  torch::Tensor x = detail::embedding_lookup(model_->embed_tokens->weight, tokens.to(dev));  // training: rows added into .grad
   const bool checkpoint = gradient_checkpointing_ && !cache && at::GradMode::is_enabled();
-  for (int64_t l = 0; l < config_.num_hidden_layers; ++l)
+  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+    if (l == config_.num_hidden_layers - 1) ctx.query_start = last_layer_from;
     x = checkpoint ? detail::checkpointed_layer(model_->layer_list[l], x, ctx) : model_->layer_list[l](x, ctx);
+  }
   if (cache) {
     std::vector<int64_t> fresh(B, T);
     if (mask.defined()) {
@@ -165,6 +171,10 @@ torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Ten
   }
   if (ctx.balance_alpha > 0) balance_loss_ = ctx.balance_loss;
   return model_->norm(x);
+}
+
+bool CausalLM::last_layer_narrows() const {
+  return !config_.is_mla() && !config_.is_moe_layer(config_.num_hidden_layers - 1);
 }
 
 torch::Tensor CausalLM::hidden_states(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,

@@ -179,8 +179,13 @@ class CausalLM : public torch::nn::Module {
   void set_onednn_linear(int64_t min_weight_elements) { onednn_min_elements_ = min_weight_elements; }
 
  private:
+  // last_layer_from > 0: the last layer's outputs only at positions >= it
+  // (ForwardContext::query_start), so the result is [B, T - last_layer_from, D].
   torch::Tensor run_layers(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
-                           const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
+                           const torch::Tensor& attention_mask, const std::vector<int64_t>& slots,
+                           int64_t last_layer_from = 0);
+  // Whether run_layers can narrow the last layer (a GQA layer with a dense MLP).
+  bool last_layer_narrows() const;
   torch::Tensor head(const torch::Tensor& h, detail::OnednnLinear fast);  // lm_head (or tied embeddings) → fp32 logits
   detail::OnednnLinear onednn_for(const KvCache* cache) const;  // the oneDNN products this forward may use
   detail::ForwardContext make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,

@@ -209,14 +209,16 @@ GQAImpl::GQAImpl(const ModelConfig& c, int64_t layer) : c_(c), layer_(layer), sc
 torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), H = c_.num_attention_heads, KV = c_.num_key_value_heads;
   const int64_t hd = c_.dense_head_dim(), G = H / KV;
+  // Queries of the positions from q0 on only (ForwardContext::query_start); keys and values of all.
+  const int64_t q0 = ctx.cache ? 0 : ctx.query_start, Tq = T - q0;
   torch::Tensor cos = ctx.cos.unsqueeze(1), sin = ctx.sin.unsqueeze(1);
-  torch::Tensor q_lin, k_lin, v_lin;  // [B,T,H·hd], [B,T,KV·hd] x2
-  if (torch::Tensor qkv = fused_linear({&q_proj, &k_proj, &v_proj}, x, ctx.onednn); qkv.defined()) {
+  torch::Tensor q_lin, k_lin, v_lin;  // [B,Tq,H·hd], [B,T,KV·hd] x2
+  if (torch::Tensor qkv = q0 == 0 ? fused_linear({&q_proj, &k_proj, &v_proj}, x, ctx.onednn) : torch::Tensor(); qkv.defined()) {
     q_lin = qkv.narrow(-1, 0, H * hd);
     k_lin = qkv.narrow(-1, H * hd, KV * hd);
     v_lin = qkv.narrow(-1, (H + KV) * hd, KV * hd);
   } else {
-    q_lin = linear(q_proj, x, ctx.onednn);
+    q_lin = linear(q_proj, q0 > 0 ? x.narrow(1, q0, Tq) : x, ctx.onednn);
     k_lin = linear(k_proj, x, ctx.onednn);
     v_lin = linear(v_proj, x, ctx.onednn);
   }
@@ -229,7 +231,9 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
                                          ctx.cache->b(layer_), ctx.slots, ctx.starts, scale_, ctx.cos.view({B, -1}), ctx.sin.view({B, -1}));
     return linear(o_proj, out.view({B, 1, H * hd}), ctx.onednn);
   }
-  torch::Tensor q = apply_rope(q_lin.view({B, T, H, hd}).transpose(1, 2), cos, sin, false);   // [B,H,T,hd]
+  torch::Tensor q = q0 > 0 ? apply_rope(q_lin.view({B, Tq, H, hd}).transpose(1, 2), cos.narrow(2, q0, Tq).contiguous(),
+                                        sin.narrow(2, q0, Tq).contiguous(), false)                  // [B,H,Tq,hd]
+                           : apply_rope(q_lin.view({B, T, H, hd}).transpose(1, 2), cos, sin, false);  // [B,H,T,hd]
   torch::Tensor k = apply_rope(k_lin.view({B, T, KV, hd}).transpose(1, 2), cos, sin, false);  // [B,KV,T,hd]
   torch::Tensor v = v_lin.view({B, T, KV, hd}).transpose(1, 2);
   if (ctx.cache) {
@@ -251,9 +255,10 @@ torch::Tensor GQAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
   torch::Tensor kh = k.unsqueeze(2).expand({B, KV, G, T, hd}).reshape({B, H, T, hd});
   torch::Tensor vh = v.unsqueeze(2).expand({B, KV, G, T, hd}).reshape({B, H, T, hd});
   std::optional<torch::Tensor> mask;
-  if (ctx.dense_mask.defined()) mask = ctx.dense_mask;
+  if (ctx.dense_mask.defined()) mask = q0 > 0 ? ctx.dense_mask.narrow(2, q0, Tq) : ctx.dense_mask;
+  else if (q0 > 0) mask = torch::ones({Tq, T}, x.options().dtype(torch::kBool)).tril(q0);  // query i is position q0 + i
   torch::Tensor out = compat::scaled_dot_product_attention(q, kh, vh, mask, scale_, /*causal=*/!mask.has_value());
-  return o_proj(out.transpose(1, 2).reshape({B, T, H * hd}));
+  return o_proj(out.transpose(1, 2).reshape({B, Tq, H * hd}));
 }
 
 // ---------------------------------------------------------------- Router / MoE
@@ -380,9 +385,12 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c, int64_t layer, bool mtp
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
+  const int64_t q0 = ctx.cache ? 0 : ctx.query_start;
+  if (q0 > 0 && (mla || moe))
+    throw Error("DecoderLayer: ForwardContext::query_start needs a GQA layer with a dense MLP (MLA and MoE layers run every position)");
   torch::Tensor h = input_layernorm(x);
-  torch::Tensor a = mla ? mla(h, ctx) : gqa(h, ctx);
-  torch::Tensor y = x + a;
+  torch::Tensor a = mla ? mla(h, ctx) : gqa(h, ctx);  // [B, T - q0, D]
+  torch::Tensor y = (q0 > 0 ? x.narrow(1, q0, x.size(1) - q0) : x) + a;
   torch::Tensor f = post_attention_layernorm(y);
   return y + (moe ? moe(f, ctx) : dense->forward(f, ctx.onednn));
 }

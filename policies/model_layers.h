@@ -40,6 +40,12 @@ struct ForwardContext {
   // false while a checkpointed block is recomputed in backward: its tokens were
   // already counted as expert load by the forward.
   bool record_expert_load = true;
+  // > 0 (no cache; a GQA layer with a dense MLP): the layer's output only at
+  // positions >= query_start, [B, T - query_start, D]: queries, attention
+  // output, residual, norm and MLP of those rows only, keys and values of all.
+  // CausalLM::token_scores sets it for the last layer when no earlier position
+  // is scored.
+  int64_t query_start = 0;
   OnednnLinear onednn;  // which linear products go through oneDNN (the engine's forwards; none by default)
 };
 

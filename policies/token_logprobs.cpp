@@ -145,15 +145,27 @@ TokenScores CausalLM::token_scores(const torch::Tensor& tokens, const torch::Ten
   if (score_mask.defined() && score_mask.sizes() != tokens.sizes())
     throw Error("token_logprobs: score_mask must have the [B,T] shape of tokens");
   const int64_t B = tokens.size(0), T = tokens.size(1);
-  torch::Tensor h = hidden_states(tokens, positions_from_mask(mask), nullptr, mask);
-  const torch::Device dev = h.device();
-  torch::Tensor flat = h.reshape({B * T, h.size(-1)});
-  torch::Tensor flat_targets = targets.reshape({-1}).to(dev, torch::kLong);
-  torch::Tensor rows;  // the scored positions of the flattened batch, when score_mask narrows them
+  // The last layer's outputs before the first column any row scores are read by nothing (only its
+  // keys and values are, by later positions): run_layers runs the rest of that layer from there on.
+  int64_t from = 0;
+  torch::Tensor scored;  // score_mask as [B,T] bool
   if (score_mask.defined()) {
-    rows = score_mask.reshape({-1}).to(dev).nonzero().squeeze(1);
-    flat = flat.index_select(0, rows);
-    flat_targets = flat_targets.index_select(0, rows);
+    scored = score_mask.ne(0);
+    if (last_layer_narrows()) {
+      torch::Tensor columns = scored.any(0).nonzero();
+      from = columns.numel() > 0 ? columns.min().item<int64_t>() : std::max<int64_t>(T - 1, 0);
+    }
+  }
+  torch::Tensor h = run_layers(tokens, positions_from_mask(mask), nullptr, mask, {}, from);  // [B, T - from, D]
+  const torch::Device dev = h.device();
+  torch::Tensor flat = h.reshape({B * (T - from), h.size(-1)});
+  torch::Tensor flat_targets = targets.narrow(1, from, T - from).reshape({-1}).to(dev, torch::kLong);
+  torch::Tensor rows;  // the scored positions of the flattened [B, T] batch, when score_mask narrows them
+  if (score_mask.defined()) {
+    torch::Tensor kept = scored.narrow(1, from, T - from).reshape({-1}).to(dev).nonzero().squeeze(1);  // in [B, T - from]
+    flat = flat.index_select(0, kept);
+    flat_targets = flat_targets.index_select(0, kept);
+    rows = kept.div(T - from, "floor").mul_(T).add_(kept.remainder(T - from)).add_(from);
   }
   torch::Tensor weight = lm_head_weight();
   const bool backward_follows = torch::GradMode::is_enabled() && (flat.requires_grad() || weight.requires_grad());

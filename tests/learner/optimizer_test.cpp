@@ -55,7 +55,7 @@ TEST(OptimizerTest, FirstAdamStepMovesEachWeightByLr) {
   EXPECT_NEAR(w[0].item<double>(), 0.9, 1e-6);
   EXPECT_NEAR(w[1].item<double>(), -1.9, 1e-6);
   EXPECT_NEAR(w[2].item<double>(), 2.9, 1e-6);
-  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);  // gradients zeroed
+  EXPECT_FALSE(w.grad().defined());  // gradients dropped (set to none)
 }
 
 TEST(OptimizerTest, ClipsToGlobalNorm) {
@@ -127,6 +127,40 @@ TEST(OptimizerTest, AdamWStepsMatchTorchAdamW) {
   EXPECT_EQ(found, 2) << "both parameters' moments compared";
 }
 
+TEST(OptimizerTest, ATensorWithoutGradientAfterHavingOneStepsAsWithAZeroGradient) {
+  // zero_grad drops the gradients; a tensor that had one in an earlier step but gets none now (an
+  // MoE expert no token chose) is stepped with a zero gradient, as torch::optim::AdamW steps a
+  // zeroed one (moments decay, weight decay applies); one that never had a gradient is left alone.
+  torch::manual_seed(6);
+  torch::Tensor w = torch::randn({5}).requires_grad_(true), idle = torch::randn({4}).requires_grad_(true);
+  torch::Tensor w_ref = w.detach().clone().requires_grad_(true), idle_ref = idle.detach().clone().requires_grad_(true);
+  torch::Tensor never = torch::randn({3}).requires_grad_(true);
+  const torch::Tensor never_before = never.detach().clone();
+  OptimizerOptions o = plain(0.01, 0);
+  o.weight_decay = 0.1;
+  Optimizer opt({w, idle, never}, o);
+  torch::optim::AdamW ref({w_ref, idle_ref}, torch::optim::AdamWOptions(0.01).weight_decay(0.1));
+  for (int step = 0; step < 4; ++step) {
+    torch::Tensor gw = torch::randn({5}), gi = torch::randn({4});
+    (w * gw).sum().backward();
+    (w_ref * gw).sum().backward();
+    if (step == 0) {
+      (idle * gi).sum().backward();
+      (idle_ref * gi).sum().backward();
+    } else {
+      idle_ref.mutable_grad() = torch::zeros({4});  // the reference's zeroed gradient
+    }
+    EXPECT_TRUE(opt.step().applied);
+    ref.step();
+    w_ref.mutable_grad() = torch::Tensor();
+    EXPECT_LE((w - w_ref).abs().max().item<double>(), 1e-6) << "step " << step;
+    EXPECT_LE((idle - idle_ref).abs().max().item<double>(), 1e-6) << "step " << step;
+    EXPECT_FALSE(idle.grad().defined()) << "step " << step;
+  }
+  EXPECT_TRUE(torch::equal(never, never_before));
+  EXPECT_EQ(opt.adam_moments().size(), 4u);  // w and idle; never none
+}
+
 TEST(OptimizerTest, NonFiniteGradientOrLossSkipsTheStep) {
   torch::Tensor w = torch::ones({2}).requires_grad_(true);
   Optimizer opt({w}, plain(0.1, 1.0));
@@ -136,7 +170,7 @@ TEST(OptimizerTest, NonFiniteGradientOrLossSkipsTheStep) {
   EXPECT_TRUE(torch::equal(w, torch::ones({2})));
   EXPECT_EQ(opt.steps_skipped(), 1);
   EXPECT_EQ(opt.steps_applied(), 0);
-  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);  // the bad gradient is dropped
+  EXPECT_FALSE(w.grad().defined());  // the bad gradient is dropped
   w.sum().backward();
   EXPECT_FALSE(opt.step(/*loss_finite=*/false).applied);
   EXPECT_TRUE(torch::equal(w, torch::ones({2})));

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 #include "core/error.h"
 #include "policies/causal_lm.h"
@@ -71,6 +73,61 @@ TEST(TokenLogprobs, ScoreMaskScoresOnlyItsPositionsWithNaiveValuesAndGradients) 
     const double scale = std::max(1.0, p.grad().abs().max().item<double>());  // fp32 relative error
     EXPECT_LE((p.grad() - masked_grads[n]).abs().max().item<double>(), 1e-5 * scale) << n;
   }
+}
+
+// Values and parameter gradients of sum(weights * log-probs + 0.5 * entropies) at the positions of `scored`,
+// scored through score_mask (the last layer then runs only from the first scored column on) or
+// over every position with the others weighted 0 (the whole last layer).
+struct ScoredRun {
+  torch::Tensor logprobs, entropies;
+  std::map<std::string, torch::Tensor> grads;
+};
+ScoredRun scored_run(CausalLM& model, const ScoringBatch& b, const torch::Tensor& scored, const torch::Tensor& weights,
+                     bool through_score_mask) {
+  for (auto& p : model.parameters()) p.mutable_grad() = torch::Tensor();
+  TokenScores s = through_score_mask ? model.token_scores(b.tokens, b.targets, b.mask, 1.0, 64, true, scored)
+                                     : model.token_scores(b.tokens, b.targets, b.mask, 1.0, 64, true);
+  ScoredRun r{s.logprobs * scored, s.entropies * scored, {}};
+  ((r.logprobs * weights).sum() + 0.5 * r.entropies.sum()).backward();
+  for (auto& [n, p] : testing::items(model.named_parameters()))
+    if (p.grad().defined()) r.grads[n] = p.grad().clone();
+  return r;
+}
+
+TEST(TokenLogprobs, ScoreMaskNarrowsTheLastLayerToTheScoredColumnsWithTheSameResults) {
+  // With a score mask whose first scored column is 3, the last (GQA, dense) layer computes queries,
+  // attention output and MLP from column 3 on only; the scored positions' values and every gradient
+  // are those of the whole layer: no padding (causal attention), right and left padding (the padding
+  // mask's rows), and with gradient checkpointing (the narrowed layer recomputed in backward).
+  torch::manual_seed(7);
+  ModelConfig c = testing::tiny_qwen2();
+  auto model = CausalLM::create(c, 3);
+  ScoringBatch b = random_scoring_batch(c, 3, 9);
+  torch::Tensor scored = torch::zeros({3, 9});
+  scored.narrow(1, 4, 5).fill_(1.0);
+  scored[1][3] = 1.0;  // the first scored column
+  scored[2][8] = 0.0;
+  torch::Tensor weights = torch::linspace(-1.0, 2.0, 27).view({3, 9});
+  for (const char* layout : {"unpadded", "right", "left"}) {
+    b.mask = torch::ones({3, 9}, torch::kLong);
+    if (std::string(layout) == "right") b.mask[2].narrow(0, 7, 2).fill_(0);
+    if (std::string(layout) == "left") b.mask[0].narrow(0, 0, 2).fill_(0);
+    torch::Tensor real_scored = scored * b.mask;
+    for (bool checkpointing : {false, true}) {
+      model->set_gradient_checkpointing(checkpointing);
+      ScoredRun narrowed = scored_run(*model, b, real_scored, weights, true);
+      ScoredRun whole = scored_run(*model, b, real_scored, weights, false);
+      const std::string what = std::string(layout) + (checkpointing ? ", checkpointed" : "");
+      EXPECT_LE(testing::max_abs_diff(narrowed.logprobs, whole.logprobs), 1e-6) << what;
+      EXPECT_LE(testing::max_abs_diff(narrowed.entropies, whole.entropies), 1e-6) << what;
+      ASSERT_EQ(narrowed.grads.size(), whole.grads.size()) << what;
+      for (const auto& [n, g] : whole.grads) {
+        const double scale = std::max(1.0, g.abs().max().item<double>());
+        EXPECT_LE(testing::max_abs_diff(narrowed.grads[n], g), 1e-6 * scale) << n << ", " << what;
+      }
+    }
+  }
+  model->set_gradient_checkpointing(false);
 }
 
 TEST(TokenLogprobs, SecondBackwardThroughTheSameGraphGivesTheSameGradients) {

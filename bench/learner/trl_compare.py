@@ -54,6 +54,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--trl-steps", type=int, default=3, help="timed TRL steps per round (after one warm-up step)")
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--stock-malloc", action="store_true",
+                    help="leave glibc's malloc defaults to the TRL process (default: it keeps freed memory "
+                         "in the heap, as every grpo process does through mallopt)")
     args = ap.parse_args()
 
     bench = os.path.join(args.build, "bench/learner/learner_bench")
@@ -64,10 +67,13 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     if "OMP_WAIT_POLICY" not in env:  # what `grpo train` runs with; a given policy is used as is
         env.update(OMP_WAIT_POLICY="ACTIVE", GOMP_SPINCOUNT="300000")
+    if not args.stock_malloc:  # grpo::keep_freed_memory_for_reuse's mallopt, as glibc tunables for Python
+        env.update(MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_=str(2**31 - 1))
     arg = PRESET_ARG[args.preset]
 
     print(f"preset {args.preset}; {args.threads} threads each (cores {cores}); OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} "
-          f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+          f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; malloc {'stock' if args.stock_malloc else 'no mmap, no trim'}; "
+          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
           flush=True)
     print(f"{'round':>5} {'ours tok/s':>10} {'TRL tok/s':>9} {'ratio':>6} {'ours tok/cpu-s':>14} {'TRL tok/cpu-s':>13} "
           f"{'cpu ratio':>9} {'GFLOP/s':>8} {'peak GF/s':>9} {'MFU %':>6} "

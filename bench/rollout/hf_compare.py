@@ -92,6 +92,9 @@ def main():
     ap.add_argument("--aten", action="store_true", help="also run our engine with ATen's linear throughout (column aten)")
     ap.add_argument("--base", help="another build directory whose engine runs in the same rounds (column base, ratio base/HF)")
     ap.add_argument("--hf-child", nargs=3, type=str, metavar=("CHECKPOINT", "BATCH", "NEW"), help=argparse.SUPPRESS)
+    ap.add_argument("--stock-malloc", action="store_true",
+                    help="leave glibc's malloc defaults to the transformers process (default: it keeps freed memory "
+                         "in the heap, as every grpo process does through mallopt)")
     args = ap.parse_args()
     if args.hf_child:
         hf_child(args.hf_child[0], int(args.hf_child[1]), int(args.hf_child[2]), args.threads)
@@ -111,14 +114,16 @@ def main():
     env = dict(os.environ)
     if "OMP_WAIT_POLICY" not in env:  # what `grpo` runs with (core/torch_runtime.h); a given policy is used as is
         env.update(OMP_WAIT_POLICY="ACTIVE", GOMP_SPINCOUNT="300000")
+    if not args.stock_malloc:  # grpo::keep_freed_memory_for_reuse's mallopt, as glibc tunables for Python
+        env.update(MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_=str(2**31 - 1))
     if not os.path.exists(os.path.join(args.checkpoint, "config.json")):
         google_bench([rollout_bench], f"BM_Engine_Decode/model:{model_index}/batch:1/new:256/onednn:1/",
                      dict(env, GRPO_BENCH_SAVE_DIR=args.checkpoint, GRPO_BENCH_NEW_TOKENS="2"))
     env["GRPO_BENCH_MODEL_DIR"] = args.checkpoint
 
     print(f"checkpoint {args.checkpoint}; {args.threads} threads each (cores {cores}); OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} "
-          f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; load average at start "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+          f"GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; malloc {'stock' if args.stock_malloc else 'no mmap, no trim'}; "
+          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     header = (f"{'batch':>5} {'new':>4} {'round':>5} {'ours tok/s':>10} {'aten':>9} {'base':>9} {'HF tok/s':>9} {'ratio':>6} {'base/HF':>7} {'GFLOP/s':>8} "
               f"{'peak GF/s':>9} {'% peak':>6} {'RSS MB':>7} {'loaded':>7} {'growth':>6} {'weights':>7} {'KV MB':>6} {'HF RSS':>7} {'load':>5}")
     print(header, flush=True)

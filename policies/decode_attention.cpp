@@ -6,8 +6,6 @@
 // x86-64) and portable loops for the rest.
 #include "policies/decode_attention.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>

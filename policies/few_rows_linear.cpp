@@ -2,8 +2,6 @@
 // run time; the build targets baseline x86-64) and its split over threads.
 #include "policies/few_rows_linear.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 
 #if defined(__x86_64__)

@@ -2,8 +2,6 @@
 // autograd function.
 #include "policies/fused_rope.h"
 
-#include <ATen/Parallel.h>
-
 #include "core/cpu_dispatch.h"
 #include "core/error.h"
 #include "core/parallel_for.h"

@@ -1,8 +1,6 @@
 // log_softmax_rows.cpp: the row loops of log_softmax_rows.h.
 #include "policies/log_softmax_rows.h"
 
-#include <ATen/Parallel.h>
-
 #include <limits>
 
 #include "core/cpu_dispatch.h"

@@ -50,8 +50,7 @@ torch::Tensor onednn_linear(const torch::Tensor&, const torch::Tensor&, const to
 #endif
 
 torch::Tensor inference_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  if (torch::Tensor y = few_rows_linear(x.detach(), weight.detach(), bias.defined() ? bias.detach() : bias); y.defined())
-    return y;
+  if (torch::Tensor y = few_rows_linear(x, weight, bias); y.defined()) return y;  // reads raw data: no autograd
   return onednn_linear(x, weight, bias);
 }
 

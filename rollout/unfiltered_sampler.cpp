@@ -4,8 +4,6 @@
 // Plain loops, built for AVX2+FMA and the baseline (core/cpu_dispatch.h).
 #include "rollout/unfiltered_sampler.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "policies/block_checkpoint.h"
+#include "policies/cpu_decode_step.h"
 #include "policies/embedding_lookup.h"
 
 namespace grpo::policies {
@@ -197,8 +198,37 @@ detail::OnednnLinear CausalLM::onednn_for(const KvCache* cache) const {
   return {onednn_min_elements_};
 }
 
+bool CausalLM::fuses_cpu_decode(KvCache& cache, int64_t rows) {
+  return detail::cpu_decode_step_applies(config_, *model_, lm_head_weight(), onednn_for(&cache), cache, rows);
+}
+
+torch::Tensor CausalLM::cpu_decode_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                                          const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
+  if (!cache || attention_mask.defined() || tokens.dim() != 2 || tokens.size(1) != 1) return {};
+  const int64_t B = tokens.size(0);
+  if (!fuses_cpu_decode(*cache, B)) return {};
+  std::vector<int64_t> rows = slots;
+  if (rows.empty())
+    for (int64_t b = 0; b < B; ++b) rows.push_back(b);
+  if (static_cast<int64_t>(rows.size()) != B)
+    throw Error("CausalLM::forward: " + std::to_string(rows.size()) + " cache slots for a batch of " + std::to_string(B) + " rows");
+  cache->check_capacity(rows, 1);
+  std::vector<int64_t> starts;
+  for (int64_t s : rows) starts.push_back(cache->length(s));
+  // The rotary angles exactly as make_context computes them (same ATen ops).
+  const torch::Tensor pos = positions.defined() ? positions : torch::tensor(starts, torch::kLong).view({B, 1});
+  const torch::Tensor angles = pos.to(torch::kCPU, torch::kFloat).unsqueeze(-1) * inv_freq_;  // [B,1,rot/2]
+  const torch::Tensor cos = (angles.cos() * rope_amplitude_).view({B, -1}), sin = (angles.sin() * rope_amplitude_).view({B, -1});
+  const torch::Tensor ids = tokens.to(torch::kCPU, torch::kLong).contiguous();
+  const std::vector<int64_t> token_ids(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + B);
+  torch::Tensor logits = detail::cpu_decode_step(config_, *model_, lm_head_weight(), token_ids, cos, sin, *cache, rows, starts);
+  cache->advance(rows, std::vector<int64_t>(static_cast<size_t>(B), 1));
+  return logits.unsqueeze(1);
+}
+
 torch::Tensor CausalLM::forward(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                                 const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
+  if (torch::Tensor logits = cpu_decode_logits(tokens, positions, cache, attention_mask, slots); logits.defined()) return logits;
   return head(run_layers(tokens, positions, cache, attention_mask, slots), onednn_for(cache));
 }
 

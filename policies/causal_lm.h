@@ -177,6 +177,12 @@ class CausalLM : public torch::nn::Module {
   // < 0 (the default): ATen's linear everywhere. No effect where this
   // LibTorch lacks oneDNN's linear op.
   void set_onednn_linear(int64_t min_weight_elements) { onednn_min_elements_ = min_weight_elements; }
+  // Whether forward() runs a decode step of `rows` rows (one token each, no
+  // mask) on `cache` as one parallel region (detail::cpu_decode_step, same
+  // logits bit for bit): a dense GQA model on the CPU in fp32 whose products
+  // set_onednn_linear covers, at most detail::kFewRowsMax rows, in eval mode
+  // without grad.
+  bool fuses_cpu_decode(KvCache& cache, int64_t rows);
 
  private:
   // last_layer_from > 0: the last layer's outputs only at positions >= it
@@ -187,6 +193,11 @@ class CausalLM : public torch::nn::Module {
   // Whether run_layers can narrow the last layer (a GQA layer with a dense MLP).
   bool last_layer_narrows() const;
   torch::Tensor head(const torch::Tensor& h, detail::OnednnLinear fast);  // lm_head (or tied embeddings) → fp32 logits
+  // forward's logits [B,1,V] through detail::cpu_decode_step (one parallel
+  // region) where it applies: one token per row, a cache, no mask, the
+  // engine's products. Else undefined (the layers run one by one).
+  torch::Tensor cpu_decode_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
+                                  const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
   detail::OnednnLinear onednn_for(const KvCache* cache) const;  // the oneDNN products this forward may use
   detail::ForwardContext make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
                                       const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);

@@ -24,22 +24,6 @@ namespace grpo::policies::detail {
 
 namespace {
 
-// Shapes and base pointers of one call.
-struct DecodeAttentionArgs {
-  const float* q;      // [B, H, hd], rows q_row floats apart
-  const float* k_new;  // [B, KV, hd], rows k_row apart
-  const float* v_new;  // [B, KV, hd], rows v_row apart
-  float* k;            // [S, KV, L, hd]
-  float* v;
-  float* out;          // [B, H, hd]
-  const float* cos;    // [B, hd / 2] or null: no rotation
-  const float* sin;
-  const int64_t* slots;
-  const int64_t* lens;
-  int64_t heads, kv_heads, max_len, head_dim, q_row, k_row, v_row;
-  float scale;
-};
-
 // One (row, kv head): where its keys, values, queries and outputs are.
 struct DecodeItem {
   const float* keys;    // [n, hd]
@@ -60,7 +44,7 @@ void decode_rope(const float* x, const float* c, const float* s, int64_t half, f
 
 // Writes item's new key (rotated) and value at position n - 1 of its slot;
 // its G query heads, rotated, go to q_rot [G, hd] when there are angles.
-DecodeItem decode_item(const DecodeAttentionArgs& a, int64_t item, float* q_rot) {
+DecodeItem decode_item(const DecodeAttentionCall& a, int64_t item, float* q_rot) {
   const int64_t b = item / a.kv_heads, kvh = item % a.kv_heads, hd = a.head_dim, G = a.heads / a.kv_heads, n = a.lens[b];
   float* k = a.k + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
   float* v = a.v + ((a.slots[b] * a.kv_heads + kvh) * a.max_len) * hd;
@@ -79,7 +63,7 @@ DecodeItem decode_item(const DecodeAttentionArgs& a, int64_t item, float* q_rot)
 }
 
 // Portable: scores, max-subtracted softmax (std::exp), weighted sum of values.
-void decode_item_portable(const DecodeAttentionArgs& a, int64_t item, float* p, float* q_rot) {
+void decode_item_portable(const DecodeAttentionCall& a, int64_t item, float* p, float* q_rot) {
   const DecodeItem it = decode_item(a, item, q_rot);
   const int64_t G = a.heads / a.kv_heads, hd = a.head_dim;
   for (int64_t g = 0; g < G; ++g) {
@@ -207,7 +191,7 @@ __attribute__((target("avx2,fma"))) void decode_heads_avx2(const DecodeItem& it,
 }
 
 // The item's G heads in groups of up to 4. p: [4, np] with np >= n rounded up to 8.
-__attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionArgs& a, int64_t item, float* p, float* q_rot) {
+__attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionCall& a, int64_t item, float* p, float* q_rot) {
   const DecodeItem it = decode_item(a, item, q_rot);
   const int64_t G = a.heads / a.kv_heads, hd = a.head_dim, np = (it.n + 7) / 8 * 8;
   for (int64_t g0 = 0; g0 < G; g0 += 4) {
@@ -224,7 +208,7 @@ __attribute__((target("avx2,fma"))) void decode_item_avx2(const DecodeAttentionA
 
 // The implementation for this CPU and head dim, and the floats of scratch it needs per item.
 struct DecodeKernel {
-  void (*run)(const DecodeAttentionArgs&, int64_t, float* scores, float* q_rot);
+  void (*run)(const DecodeAttentionCall&, int64_t, float* scores, float* q_rot);
   int64_t scratch_heads;
 };
 
@@ -241,6 +225,33 @@ torch::Tensor decode_rows(const torch::Tensor& t) {
 }
 
 }  // namespace
+
+std::vector<int64_t> decode_attention_lengths(const std::vector<int64_t>& slots, const std::vector<int64_t>& starts,
+                                              int64_t cache_slots, int64_t max_len) {
+  if (slots.size() != starts.size())
+    throw Error("decode_attention: " + std::to_string(slots.size()) + " slots for " + std::to_string(starts.size()) + " starts");
+  std::vector<int64_t> lens(starts);
+  std::vector<bool> taken(static_cast<size_t>(std::max<int64_t>(cache_slots, 0)), false);
+  for (size_t b = 0; b < slots.size(); ++b) {
+    if (slots[b] < 0 || slots[b] >= cache_slots || starts[b] < 0 || starts[b] >= max_len)
+      throw Error("decode_attention: row " + std::to_string(b) + " appends at position " + std::to_string(starts[b]) + " of slot " +
+                  std::to_string(slots[b]) + "; the cache holds " + std::to_string(cache_slots) + " slots of " + std::to_string(max_len));
+    if (taken[slots[b]]) throw Error("decode_attention: slot " + std::to_string(slots[b]) + " is given to two rows");
+    taken[slots[b]] = true;
+    lens[b] += 1;
+  }
+  return lens;
+}
+
+void decode_attention_items(const DecodeAttentionCall& call, int64_t begin, int64_t end) {
+  if (begin >= end) return;
+  int64_t key_len = 1;
+  for (int64_t b = begin / call.kv_heads; b <= (end - 1) / call.kv_heads; ++b) key_len = std::max(key_len, call.lens[b]);
+  const DecodeKernel kernel = decode_kernel(call.heads / call.kv_heads, call.head_dim);
+  std::vector<float> p(static_cast<size_t>(kernel.scratch_heads * ((key_len + 7) / 8 * 8)));
+  std::vector<float> q_rot(static_cast<size_t>(call.heads / call.kv_heads * call.head_dim));
+  for (int64_t item = begin; item < end; ++item) kernel.run(call, item, p.data(), q_rot.data());
+}
 
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache) {
   for (const torch::Tensor* t : {&q, &k_cache, &v_cache})
@@ -270,29 +281,13 @@ torch::Tensor decode_attention(const torch::Tensor& q_in, const torch::Tensor& k
     cos = cos_in.to(torch::kFloat).contiguous();
     sin = sin_in.to(torch::kFloat).contiguous();
   }
-  std::vector<int64_t> lens(starts);
-  std::vector<bool> taken(static_cast<size_t>(k_cache.size(0)), false);
-  int64_t key_len = 1;
-  for (int64_t b = 0; b < B; ++b) {
-    if (slots[b] < 0 || slots[b] >= k_cache.size(0) || starts[b] < 0 || starts[b] >= L)
-      throw Error("decode_attention: row " + std::to_string(b) + " appends at position " + std::to_string(starts[b]) + " of slot " +
-                  std::to_string(slots[b]) + "; the cache holds " + std::to_string(k_cache.size(0)) + " slots of " + std::to_string(L));
-    if (taken[slots[b]]) throw Error("decode_attention: slot " + std::to_string(slots[b]) + " is given to two rows");
-    taken[slots[b]] = true;
-    lens[b] += 1;
-    key_len = std::max(key_len, lens[b]);
-  }
+  const std::vector<int64_t> lens = decode_attention_lengths(slots, starts, k_cache.size(0), L);
   torch::Tensor out = torch::empty({B, H, hd}, q.options());
-  DecodeAttentionArgs a{q.data_ptr<float>(), k_new.data_ptr<float>(), v_new.data_ptr<float>(), k_cache.data_ptr<float>(),
-                        v_cache.data_ptr<float>(), out.data_ptr<float>(), cos.defined() ? cos.data_ptr<float>() : nullptr,
-                        sin.defined() ? sin.data_ptr<float>() : nullptr, slots.data(), lens.data(), H, KV, L, hd,
-                        q.stride(0), k_new.stride(0), v_new.stride(0), static_cast<float>(scale)};
-  const DecodeKernel kernel = decode_kernel(H / KV, hd);
-  const int64_t scratch = kernel.scratch_heads * ((key_len + 7) / 8 * 8);
-  grpo::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> p(static_cast<size_t>(scratch)), q_rot(static_cast<size_t>(H / KV * hd));
-    for (int64_t item = begin; item < end; ++item) kernel.run(a, item, p.data(), q_rot.data());
-  });
+  const DecodeAttentionCall call{q.data_ptr<float>(), k_new.data_ptr<float>(), v_new.data_ptr<float>(), k_cache.data_ptr<float>(),
+                                 v_cache.data_ptr<float>(), out.data_ptr<float>(), cos.defined() ? cos.data_ptr<float>() : nullptr,
+                                 sin.defined() ? sin.data_ptr<float>() : nullptr, slots.data(), lens.data(), H, KV, L, hd,
+                                 q.stride(0), k_new.stride(0), v_new.stride(0), static_cast<float>(scale)};
+  grpo::parallel_for(0, B * KV, 1, [&](int64_t begin, int64_t end) { decode_attention_items(call, begin, end); });
   return out;
 }
 

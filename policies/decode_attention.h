@@ -39,4 +39,31 @@ torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k_ne
 // Whether decode_attention takes these tensors (CPU, fp32, contiguous cache).
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache);
 
+// One decode_attention over raw pointers, for callers that run its items
+// inside their own parallel region (cpu_decode_step.h); decode_attention()
+// checks its tensors and builds one.
+struct DecodeAttentionCall {
+  const float* q;      // [B, H, hd], rows q_row floats apart
+  const float* k_new;  // [B, KV, hd], rows k_row apart
+  const float* v_new;  // [B, KV, hd], rows v_row apart
+  float* k;            // the caches [slots, KV, max_len, hd]
+  float* v;
+  float* out;          // [B, H, hd] contiguous
+  const float* cos;    // [B, hd / 2] or null: no rotation
+  const float* sin;
+  const int64_t* slots;
+  const int64_t* lens;  // keys per row, the new one included (decode_attention_lengths)
+  int64_t heads, kv_heads, max_len, head_dim, q_row, k_row, v_row;
+  float scale;
+};
+
+// Each row's key count after the append (starts + 1), having checked that
+// every slot is in a cache of `cache_slots` slots of `max_len` positions, is
+// given to one row only, and has room for the new key; throws grpo::Error otherwise.
+std::vector<int64_t> decode_attention_lengths(const std::vector<int64_t>& slots, const std::vector<int64_t>& starts,
+                                              int64_t cache_slots, int64_t max_len);
+
+// Items [begin, end) of the call's B·KV (row, kv head) items.
+void decode_attention_items(const DecodeAttentionCall& call, int64_t begin, int64_t end);
+
 }  // namespace grpo::policies::detail

@@ -13,24 +13,16 @@
 
 namespace grpo::policies::detail {
 
+constexpr int64_t kFewRowsWeights = 4;  // weight rows per micro-kernel (and per prefetched block)
+
 #if defined(__x86_64__)
 namespace {
 
-constexpr int64_t kFewRowsTile = 3;     // input rows per micro-kernel
-constexpr int64_t kFewRowsWeights = 4;  // weight rows per micro-kernel (and per prefetched block)
-
-// Shapes and base pointers of one call.
-struct FewRowsArgs {
-  const float* x;     // [rows, in], rows `in` floats apart
-  const float* w;     // [out, in]
-  const float* bias;  // [out] or null
-  float* y;           // [rows, out]
-  int64_t rows, in, out;
-};
+constexpr int64_t kFewRowsTile = 3;  // input rows per micro-kernel
 
 // y[i][j] = x_i · w_j (+ bias_j) for MR input rows and NR weight rows.
 template <int MR, int NR>
-__attribute__((target("avx2,fma"), always_inline)) inline void few_rows_tile(const FewRowsArgs& a, const float* x,
+__attribute__((target("avx2,fma"), always_inline)) inline void few_rows_tile(const FewRowsProduct& a, const float* x,
                                                                              const float* w, int64_t col, float* y) {
   __m256 acc[MR][NR];
   for (int i = 0; i < MR; ++i)
@@ -48,13 +40,15 @@ __attribute__((target("avx2,fma"), always_inline)) inline void few_rows_tile(con
       const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(acc[i][0], acc[i][1]), _mm256_hadd_ps(acc[i][2], acc[i][3]));
       __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
       if (a.bias) s = _mm_add_ps(s, _mm_loadu_ps(a.bias + col));
+      if (a.accumulate) s = _mm_add_ps(_mm_loadu_ps(y + i * a.out), s);
       _mm_storeu_ps(y + i * a.out, s);
     } else {
       for (int j = 0; j < NR; ++j) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i][j]), _mm256_extractf128_ps(acc[i][j], 1));
         s = _mm_hadd_ps(s, s);
         s = _mm_hadd_ps(s, s);
-        y[i * a.out + j] = _mm_cvtss_f32(s) + (a.bias ? a.bias[col + j] : 0.0f);
+        const float sum = _mm_cvtss_f32(s) + (a.bias ? a.bias[col + j] : 0.0f);
+        y[i * a.out + j] = a.accumulate ? y[i * a.out + j] + sum : sum;
       }
     }
   }
@@ -64,7 +58,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline void few_rows_tile(con
 // `next` (the following weight rows) are prefetched a share per row tile, so
 // they are in L1 when their turn comes.
 template <int NR>
-__attribute__((target("avx2,fma"))) void few_rows_block(const FewRowsArgs& a, int64_t col, const char* next,
+__attribute__((target("avx2,fma"))) void few_rows_block(const FewRowsProduct& a, int64_t col, const char* next,
                                                         int64_t next_bytes) {
   const float* w = a.w + col * a.in;
   // Rows left over by the 3-row tiles: 1 or 2 rows as one tile, but 4 as two
@@ -85,7 +79,7 @@ __attribute__((target("avx2,fma"))) void few_rows_block(const FewRowsArgs& a, in
 }
 
 // Weight blocks [begin, end) of kFewRowsWeights rows (the last may be short).
-__attribute__((target("avx2,fma"))) void few_rows_range(const FewRowsArgs& a, int64_t begin, int64_t end) {
+__attribute__((target("avx2,fma"))) void few_rows_range(const FewRowsProduct& a, int64_t begin, int64_t end) {
   const int64_t block_bytes = kFewRowsWeights * a.in * static_cast<int64_t>(sizeof(float));
   for (int64_t l = 0; l < block_bytes / 64; ++l)
     _mm_prefetch(reinterpret_cast<const char*>(a.w + begin * kFewRowsWeights * a.in) + l * 64, _MM_HINT_T0);
@@ -106,10 +100,34 @@ __attribute__((target("avx2,fma"))) void few_rows_range(const FewRowsArgs& a, in
 }  // namespace
 #endif
 
+bool few_rows_kernel_runs(int64_t in) {
+#if defined(__x86_64__)
+  return cpu_has_avx2_fma() && in > 0 && in % 8 == 0;
+#else
+  return false;
+#endif
+}
+
+int64_t few_rows_blocks(const FewRowsProduct& p) { return (p.out + kFewRowsWeights - 1) / kFewRowsWeights; }
+
+// A thread's share at least ~25 us of work (less, and waking the other thread
+// costs more than it saves), counting a weight's read from memory as 16 rows'
+// multiply-adds: at one row the products are memory reads, which two threads
+// issue twice as fast.
+int64_t few_rows_grain(const FewRowsProduct& p) {
+  return std::max<int64_t>(1, (int64_t{1} << 21) / ((p.rows + 16) * p.in * kFewRowsWeights));
+}
+
+void few_rows_run(const FewRowsProduct& p, int64_t begin, int64_t end) {
+#if defined(__x86_64__)
+  few_rows_range(p, begin, end);
+#endif
+}
+
 torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
 #if defined(__x86_64__)
   const int64_t in = weight.dim() == 2 ? weight.size(1) : -1;
-  if (!cpu_has_avx2_fma() || in <= 0 || in % 8 != 0 || x.dim() < 1 || x.size(-1) != in || !x.device().is_cpu() ||
+  if (!few_rows_kernel_runs(in) || x.dim() < 1 || x.size(-1) != in || !x.device().is_cpu() ||
       x.scalar_type() != torch::kFloat || !weight.device().is_cpu() || weight.scalar_type() != torch::kFloat ||
       !weight.is_contiguous() || x.numel() / in > kFewRowsMax || x.numel() == 0)
     return {};
@@ -120,15 +138,9 @@ torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weigh
   std::vector<int64_t> shape = x.sizes().vec();
   shape.back() = out;
   torch::Tensor y = torch::empty(shape, x.options());
-  const FewRowsArgs args{xc.data_ptr<float>(), weight.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
-                         y.data_ptr<float>(), rows, in, out};
-  // A thread's share at least ~25 us of work (less, and waking the other
-  // thread costs more than it saves), counting a weight's read from memory as
-  // 16 rows' multiply-adds: at one row the products are memory reads, which
-  // two threads issue twice as fast.
-  const int64_t blocks = (out + kFewRowsWeights - 1) / kFewRowsWeights;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / ((rows + 16) * in * kFewRowsWeights));
-  grpo::parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) { few_rows_range(args, begin, end); });
+  const FewRowsProduct args{xc.data_ptr<float>(), weight.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
+                            y.data_ptr<float>(), rows, in, out};
+  grpo::parallel_for(0, few_rows_blocks(args), few_rows_grain(args), [&](int64_t begin, int64_t end) { few_rows_range(args, begin, end); });
   return y;
 #else
   return {};

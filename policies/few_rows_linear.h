@@ -31,4 +31,26 @@ constexpr int64_t kFewRowsMax = 128;
 // of 8, a weight that is not contiguous. Not differentiable (inference only).
 torch::Tensor few_rows_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
+// One product of the same kernel over raw pointers, for callers that run its
+// ranges inside their own parallel region (cpu_decode_step.h).
+struct FewRowsProduct {
+  const float* x;     // [rows, in], rows `in` floats apart
+  const float* w;     // [out, in] contiguous
+  const float* bias;  // [out] or null
+  float* y;           // [rows, out]
+  int64_t rows, in, out;
+  // y += x W^T (+ bias): the sum is stored added to y's value, as `y + (x W^T + b)`
+  // computed apart would be (a residual connection without a pass of its own).
+  bool accumulate = false;
+};
+
+// Whether this CPU runs the kernel (AVX2+FMA) for inputs `in` wide (a multiple of 8).
+bool few_rows_kernel_runs(int64_t in);
+// The product's work items: blocks of four weight rows (output columns).
+int64_t few_rows_blocks(const FewRowsProduct& p);
+// The fewest blocks worth a thread of their own.
+int64_t few_rows_grain(const FewRowsProduct& p);
+// Blocks [begin, end) of the product; only where few_rows_kernel_runs(p.in).
+void few_rows_run(const FewRowsProduct& p, int64_t begin, int64_t end);
+
 }  // namespace grpo::policies::detail

@@ -50,23 +50,29 @@ void share_rows(const std::vector<torch::nn::Linear*>& layers) {
   if (biases.size() == layers.size()) fused_rebind_rows(biases);
 }
 
-torch::Tensor fused_linear(const std::vector<torch::nn::Linear*>& layers, const torch::Tensor& x, OnednnLinear fast) {
+std::pair<torch::Tensor, torch::Tensor> shared_rows(const std::vector<torch::nn::Linear*>& layers) {
   std::vector<torch::Tensor> weights, biases;
   for (torch::nn::Linear* l : layers) {
-    if (!fast.covers((*l)->weight)) return {};
     weights.push_back((*l)->weight);
     biases.push_back((*l)->bias);
   }
   torch::Tensor w = fused_consecutive_rows(weights);
   if (!w.defined()) return {};
-  torch::Tensor b;
-  if (biases.front().defined()) {
-    b = fused_consecutive_rows(biases);
-    if (!b.defined()) return {};
-  } else {
+  if (!biases.front().defined()) {
     for (const torch::Tensor& t : biases)
       if (t.defined()) return {};
+    return {w, {}};
   }
+  torch::Tensor b = fused_consecutive_rows(biases);
+  if (!b.defined()) return {};
+  return {w, b};
+}
+
+torch::Tensor fused_linear(const std::vector<torch::nn::Linear*>& layers, const torch::Tensor& x, OnednnLinear fast) {
+  for (torch::nn::Linear* l : layers)
+    if (!fast.covers((*l)->weight)) return {};
+  auto [w, b] = shared_rows(layers);
+  if (!w.defined()) return {};
   return inference_linear(x, w, b);
 }
 

@@ -17,6 +17,7 @@
 
 #include <torch/torch.h>
 
+#include <utility>
 #include <vector>
 
 #include "policies/onednn_linear.h"
@@ -27,6 +28,10 @@ namespace grpo::policies::detail {
 // rows of one new storage, values unchanged. Same input width, dtype, device.
 void share_rows(const std::vector<torch::nn::Linear*>& layers);
 
+// The layers' weights as one [Σ out, in] matrix and their biases as one
+// [Σ out] vector (undefined when none has one), when they are consecutive rows
+// of one storage (share_rows); else an undefined weight.
+std::pair<torch::Tensor, torch::Tensor> shared_rows(const std::vector<torch::nn::Linear*>& layers);
 // x times the layers' weights as one product [..., Σ out] through oneDNN, when
 // `fast` covers every weight and they are consecutive rows of one storage
 // (biases likewise, or none); else an undefined tensor (the caller runs the

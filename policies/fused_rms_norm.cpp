@@ -111,6 +111,10 @@ struct FusedRmsNormFunction : public torch::autograd::Function<FusedRmsNormFunct
 
 }  // namespace
 
+void rms_norm_rows(const float* x, const float* weight, float* y, int64_t d, float eps, int64_t begin, int64_t end) {
+  cpu_dispatch<RmsNormForwardRows>(x, weight, y, static_cast<float*>(nullptr), d, eps, begin, end);
+}
+
 bool fused_rms_norm_applies(const torch::Tensor& x, const torch::Tensor& weight) {
   return x.device().is_cpu() && weight.device().is_cpu() && x.scalar_type() == torch::kFloat &&
          weight.scalar_type() == torch::kFloat && x.dim() >= 1 && weight.dim() == 1 && weight.size(0) == x.size(-1);

@@ -28,4 +28,8 @@ bool fused_rms_norm_applies(const torch::Tensor& x, const torch::Tensor& weight)
 // w · x · rsqrt(mean(x², -1) + eps), x [..., D] (any strides), weight [D].
 torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 
+// The forward's rows [begin, end) over raw pointers (x and y [rows, d]
+// contiguous), for callers inside their own parallel region (cpu_decode_step.h).
+void rms_norm_rows(const float* x, const float* weight, float* y, int64_t d, float eps, int64_t begin, int64_t end);
+
 }  // namespace grpo::policies::detail

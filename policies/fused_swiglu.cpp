@@ -97,6 +97,10 @@ struct FusedSwigluFunction : public torch::autograd::Function<FusedSwigluFunctio
 
 }  // namespace
 
+void swiglu_rows(const float* gate, const float* up, int64_t stride, float* h, int64_t inner, int64_t begin, int64_t end) {
+  cpu_dispatch<SwigluForwardRows>(SwigluRows{gate, stride}, SwigluRows{up, stride}, h, inner, begin, end);
+}
+
 bool swiglu_fused_applies(const torch::Tensor& gate, const torch::Tensor& up) {
   return gate.device().is_cpu() && up.device().is_cpu() && gate.scalar_type() == torch::kFloat &&
          up.scalar_type() == torch::kFloat && gate.dim() >= 1 && gate.sizes() == up.sizes();

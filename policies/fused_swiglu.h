@@ -29,4 +29,9 @@ bool swiglu_fused_applies(const torch::Tensor& gate, const torch::Tensor& up);
 // silu(gate) · up: the fused kernel where swiglu_fused_applies, else ATen's expression.
 torch::Tensor swiglu(const torch::Tensor& gate, const torch::Tensor& up);
 
+// The forward's rows [begin, end) over raw pointers: gate and up rows `stride`
+// floats apart (their I floats contiguous), h [rows, I] contiguous; for callers
+// inside their own parallel region (cpu_decode_step.h).
+void swiglu_rows(const float* gate, const float* up, int64_t stride, float* h, int64_t inner, int64_t begin, int64_t end);
+
 }  // namespace grpo::policies::detail

@@ -5,6 +5,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <cmath>
 #include <string>
 
 #include "core/cpu_dispatch.h"
@@ -61,6 +62,39 @@ TEST(FewRowsLinear, KeepsLeadingDimsAndReadsStridedInputs) {
   EXPECT_LE(max_abs_diff(few_rows_linear(xt, w, {}).to(torch::kDouble), few_rows_reference(xt, w, {})), 1e-4);
   torch::Tensor xs = torch::randn({6, 128}).narrow(1, 0, 64);  // rows 128 floats apart
   EXPECT_LE(max_abs_diff(few_rows_linear(xs, w, {}).to(torch::kDouble), few_rows_reference(xs, w, {})), 1e-4);
+}
+
+// The raw-pointer form over blocks in any ranges: the same values as the
+// tensor form, and with `accumulate` exactly y + (x W^T + b) (a residual add).
+TEST(FewRowsLinear, RangesOfBlocksAndAccumulateGiveTheTensorFormsValues) {
+  if (!cpu_has_avx2_fma()) {
+    EXPECT_FALSE(few_rows_kernel_runs(8)) << "no AVX2+FMA: no kernel";
+    return;
+  }
+  EXPECT_FALSE(few_rows_kernel_runs(12)) << "inputs not a multiple of 8 wide";
+  torch::manual_seed(4);
+  for (int64_t rows : {1, 4, 7})
+    for (int64_t out : {3, 37}) {
+      torch::Tensor x = torch::randn({rows, 24}), w = torch::randn({out, 24}), b = torch::randn({out}), y0 = torch::randn({rows, out});
+      const torch::Tensor expected = few_rows_linear(x, w, b);
+      torch::Tensor plain = torch::empty({rows, out}), added = y0.clone();
+      FewRowsProduct p{x.data_ptr<float>(), w.data_ptr<float>(), b.data_ptr<float>(), plain.data_ptr<float>(), rows, 24, out};
+      FewRowsProduct acc = p;
+      acc.y = added.data_ptr<float>();
+      acc.accumulate = true;
+      const int64_t blocks = few_rows_blocks(p);
+      EXPECT_EQ(blocks, (out + 3) / 4);
+      for (int64_t cut = 0; cut <= blocks; cut += std::max<int64_t>(1, blocks / 3)) {
+        plain.fill_(std::nanf(""));
+        added.copy_(y0);
+        few_rows_run(p, cut, blocks);
+        few_rows_run(p, 0, cut);
+        few_rows_run(acc, 0, cut);
+        few_rows_run(acc, cut, blocks);
+        EXPECT_TRUE(torch::equal(plain, expected)) << rows << " rows, " << out << " columns, cut at block " << cut;
+        EXPECT_TRUE(torch::equal(added, y0 + expected)) << rows << " rows, " << out << " columns, cut at block " << cut;
+      }
+    }
 }
 
 TEST(FewRowsLinear, LeavesOtherShapesAndTypesToTheGemm) {

@@ -1,0 +1,70 @@
+// parallel_phases.cpp: one GOMP_parallel region whose threads walk the phases,
+// meeting at GOMP_barrier between them.
+#include "core/parallel_phases.h"
+
+#include <ATen/Config.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+
+#include "core/internal/libgomp.h"
+#include "core/parallel_for.h"
+
+namespace grpo {
+
+namespace {
+
+#if AT_PARALLEL_OPENMP
+// Chunks per thread and phase: enough that a thread slowed down (by another
+// process on its core, an interrupt) hands its last chunks to the other.
+constexpr int64_t kChunksPerThread = 4;
+
+// What the team shares: the phases, the next chunk of each, the first error.
+struct PhaseTeam {
+  const std::vector<ParallelPhase>* phases;
+  std::vector<std::atomic<int64_t>> next;
+  std::atomic<bool> failed{false};
+  std::atomic_flag first = ATOMIC_FLAG_INIT;
+  std::exception_ptr error;
+};
+
+void phase_thread(void* data) {
+  auto* team = static_cast<PhaseTeam*>(data);
+  const int64_t tid = omp_get_thread_num(), size = omp_get_num_threads();
+  at::internal::ThreadIdGuard tid_guard(static_cast<int>(tid));
+  const std::vector<ParallelPhase>& phases = *team->phases;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    // After the barrier every thread sees the same `failed`: all skip together, none waits alone.
+    if (i > 0) GOMP_barrier();
+    if (team->failed.load(std::memory_order_relaxed)) continue;
+    const ParallelPhase& phase = phases[i];
+    const int64_t chunk = std::max(std::max<int64_t>(phase.grain, 1), (phase.items + kChunksPerThread * size - 1) / (kChunksPerThread * size));
+    try {
+      for (int64_t b = team->next[i].fetch_add(1, std::memory_order_relaxed) * chunk; b < phase.items;
+           b = team->next[i].fetch_add(1, std::memory_order_relaxed) * chunk)
+        phase.run(b, std::min(phase.items, b + chunk));
+    } catch (...) {
+      if (!team->first.test_and_set()) team->error = std::current_exception();
+      team->failed.store(true, std::memory_order_relaxed);
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+void parallel_phases(const std::vector<ParallelPhase>& phases) {
+#if AT_PARALLEL_OPENMP
+  if (at::get_num_threads() > 1 && !omp_in_parallel() && !at::in_parallel_region()) {
+    PhaseTeam team{&phases, std::vector<std::atomic<int64_t>>(phases.size())};
+    GOMP_parallel(phase_thread, &team, 0, 0);  // 0: the intra-op team (see parallel_for.cpp)
+    if (team.error) std::rethrow_exception(team.error);
+    return;
+  }
+#endif
+  for (const ParallelPhase& phase : phases) grpo::parallel_for(0, phase.items, phase.grain, phase.run);
+}
+
+}  // namespace grpo

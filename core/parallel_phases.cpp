@@ -17,9 +17,8 @@ namespace grpo {
 namespace {
 
 #if AT_PARALLEL_OPENMP
-// Chunks per thread and phase: enough that a thread slowed down (by another
-// process on its core, an interrupt) hands its last chunks to the other.
-constexpr int64_t kChunksPerThread = 4;
+// The shortest chunk is 1/(kMinChunkFraction·team) of a loop.
+constexpr int64_t kMinChunkFraction = 16;
 
 // What the team shares: the phases, the next chunk of each, the first error.
 struct PhaseTeam {
@@ -40,11 +39,17 @@ void phase_thread(void* data) {
     if (i > 0) GOMP_barrier();
     if (team->failed.load(std::memory_order_relaxed)) continue;
     const ParallelPhase& phase = phases[i];
-    const int64_t chunk = std::max(std::max<int64_t>(phase.grain, 1), (phase.items + kChunksPerThread * size - 1) / (kChunksPerThread * size));
+    // Guided (parallel_phases.h); the floor keeps the chunks few, as each starts cold.
+    const int64_t floor_chunk = std::max(std::max<int64_t>(phase.grain, 1), phase.items / (kMinChunkFraction * size));
+    std::atomic<int64_t>& next = team->next[i];
     try {
-      for (int64_t b = team->next[i].fetch_add(1, std::memory_order_relaxed) * chunk; b < phase.items;
-           b = team->next[i].fetch_add(1, std::memory_order_relaxed) * chunk)
-        phase.run(b, std::min(phase.items, b + chunk));
+      int64_t b = next.load(std::memory_order_relaxed);
+      while (b < phase.items) {
+        const int64_t take = std::max(floor_chunk, (phase.items - b) / (2 * size));
+        if (!next.compare_exchange_weak(b, b + take, std::memory_order_relaxed)) continue;
+        phase.run(b, std::min(phase.items, b + take));
+        b = next.load(std::memory_order_relaxed);
+      }
     } catch (...) {
       if (!team->first.test_and_set()) team->error = std::current_exception();
       team->failed.store(true, std::memory_order_relaxed);

@@ -14,14 +14,6 @@
 
 namespace grpo::detail {
 
-std::pair<int64_t, int64_t> parallel_share(int64_t begin, int64_t end, int64_t grain, int64_t team, int64_t tid) {
-  const int64_t n = end - begin;
-  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(team, n / std::max<int64_t>(grain, 1)));
-  const int64_t chunk = (n + threads - 1) / threads, b = begin + tid * chunk;
-  if (tid >= threads || b >= end) return {end, end};
-  return {b, std::min(end, b + chunk)};
-}
-
 #if AT_PARALLEL_OPENMP
 namespace {
 
@@ -34,14 +26,19 @@ struct ParallelForTeam {
   std::exception_ptr error;
 };
 
+// One thread's share: equal consecutive ranges over as many threads as the
+// range holds whole grains (ATen rounds that up, so its ranges can fall
+// below the grain).
 void parallel_for_thread(void* data) {
   auto* team = static_cast<ParallelForTeam*>(data);
-  const int64_t tid = omp_get_thread_num();
-  const auto [b, e] = parallel_share(team->begin, team->end, team->grain, omp_get_num_threads(), tid);
-  if (b >= e) return;
+  const int64_t n = team->end - team->begin;
+  const int64_t threads = std::min<int64_t>(omp_get_num_threads(), n / team->grain);
+  const int64_t tid = omp_get_thread_num(), chunk = (n + threads - 1) / threads;
+  const int64_t b = team->begin + tid * chunk;
+  if (tid >= threads || b >= team->end) return;
   try {
     at::internal::ThreadIdGuard tid_guard(static_cast<int>(tid));
-    team->body(team->context, b, e);
+    team->body(team->context, b, std::min(team->end, b + chunk));
   } catch (...) {
     if (!team->failed.test_and_set()) team->error = std::current_exception();
   }

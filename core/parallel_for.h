@@ -14,16 +14,10 @@
 
 #include <cstdint>
 #include <type_traits>
-#include <utility>
 
 namespace grpo {
 
 namespace detail {
-// Thread `tid`'s range of [begin, end) among `team` threads: equal consecutive
-// ranges over as many threads as the range holds whole grains (at least one;
-// ATen rounds up instead, so its ranges can fall below the grain); empty
-// (end, end) for threads without one.
-std::pair<int64_t, int64_t> parallel_share(int64_t begin, int64_t end, int64_t grain, int64_t team, int64_t tid);
 // Runs body(context, begin, end) over [begin, end) in parallel (see parallel_for).
 void parallel_for_ranges(int64_t begin, int64_t end, int64_t grain, void (*body)(void*, int64_t, int64_t),
                          void* context);

@@ -2,6 +2,8 @@
 // cache), MTP and the MoE load-balancing hooks.
 #include "policies/causal_lm.h"
 
+#include <tuple>
+
 #include "core/error.h"
 #include "policies/block_checkpoint.h"
 #include "policies/cpu_decode_step.h"
@@ -12,6 +14,20 @@ namespace grpo::policies {
 torch::Tensor positions_from_mask(const torch::Tensor& attention_mask) {
   return (attention_mask.to(torch::kLong).cumsum(-1) - 1).clamp_min(0);
 }
+
+namespace {
+
+// The cache slot of each of B rows: `slots`, or 0..B-1 when none are given.
+std::vector<int64_t> cache_rows(const std::vector<int64_t>& slots, int64_t B) {
+  std::vector<int64_t> rows = slots;
+  if (rows.empty())
+    for (int64_t b = 0; b < B; ++b) rows.push_back(b);
+  if (static_cast<int64_t>(rows.size()) != B)
+    throw Error("CausalLM::forward: " + std::to_string(rows.size()) + " cache slots for a batch of " + std::to_string(B) + " rows");
+  return rows;
+}
+
+}  // namespace
 
 CausalLM::CausalLM(const ModelConfig& config, bool with_mtp) : config_(config) {
   config_.validate("model config");
@@ -70,14 +86,17 @@ torch::Tensor CausalLM::lm_head_weight() const {
   return lm_head_ ? lm_head_->weight : model_->embed_tokens->weight;
 }
 
+std::pair<torch::Tensor, torch::Tensor> CausalLM::rope_tables(const torch::Tensor& positions, const torch::Tensor& inv_freq) const {
+  const torch::Tensor angles = positions.to(inv_freq.device(), torch::kFloat).unsqueeze(-1) * inv_freq;
+  return {angles.cos() * rope_amplitude_, angles.sin() * rope_amplitude_};
+}
+
 detail::ForwardContext CausalLM::make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
                                               const torch::Tensor& mask, const std::vector<int64_t>& slots_in) {
   detail::ForwardContext ctx;
   const int64_t B = positions.size(0);
   const torch::Device dev = model_->embed_tokens->weight.device();
-  torch::Tensor angles = positions.to(dev, torch::kFloat).unsqueeze(-1) * inv_freq_.to(dev);  // [B,T,rot/2]
-  ctx.cos = angles.cos() * rope_amplitude_;
-  ctx.sin = angles.sin() * rope_amplitude_;
+  std::tie(ctx.cos, ctx.sin) = rope_tables(positions, inv_freq_.to(dev));  // [B,T,rot/2]
   ctx.mla_absorbed = mla_absorbed_;
   ctx.balance_alpha = is_training() ? seq_balance_alpha_ : 0.0;
   if (mask.defined()) ctx.token_mask = mask.to(dev).to(torch::kBool);
@@ -96,11 +115,7 @@ detail::ForwardContext CausalLM::make_context(const torch::Tensor& positions, in
     return ctx;
   }
   ctx.cache = cache;
-  ctx.slots = slots_in;
-  if (ctx.slots.empty())
-    for (int64_t b = 0; b < B; ++b) ctx.slots.push_back(b);
-  if (static_cast<int64_t>(ctx.slots.size()) != B)
-    throw Error("CausalLM::forward: " + std::to_string(ctx.slots.size()) + " cache slots for a batch of " + std::to_string(B) + " rows");
+  ctx.slots = cache_rows(slots_in, B);
   cache->check_capacity(ctx.slots, T);
   int64_t max_start = 0;
   for (int64_t s : ctx.slots) {
@@ -142,11 +157,8 @@ torch::Tensor CausalLM::run_layers(const torch::Tensor& tokens, const torch::Ten
   torch::Tensor positions = positions_in;
   if (!positions.defined()) {
     if (cache) {
-      std::vector<int64_t> s = slots;
-      if (s.empty())
-        for (int64_t b = 0; b < B; ++b) s.push_back(b);
       std::vector<int64_t> starts;
-      for (int64_t x : s) starts.push_back(cache->length(x));
+      for (int64_t x : cache_rows(slots, B)) starts.push_back(cache->length(x));
       positions = torch::tensor(starts, torch::kLong).view({B, 1}) + torch::arange(T, torch::kLong).view({1, T});
     } else if (mask.defined()) {
       positions = positions_from_mask(mask);
@@ -199,29 +211,24 @@ detail::OnednnLinear CausalLM::onednn_for(const KvCache* cache) const {
 }
 
 bool CausalLM::fuses_cpu_decode(KvCache& cache, int64_t rows) {
-  return detail::cpu_decode_step_applies(config_, *model_, lm_head_weight(), onednn_for(&cache), cache, rows);
+  return detail::cpu_decode_layers(config_, *model_, lm_head_weight(), onednn_for(&cache), cache, rows).has_value();
 }
 
 torch::Tensor CausalLM::cpu_decode_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                                           const torch::Tensor& attention_mask, const std::vector<int64_t>& slots) {
   if (!cache || attention_mask.defined() || tokens.dim() != 2 || tokens.size(1) != 1) return {};
   const int64_t B = tokens.size(0);
-  if (!fuses_cpu_decode(*cache, B)) return {};
-  std::vector<int64_t> rows = slots;
-  if (rows.empty())
-    for (int64_t b = 0; b < B; ++b) rows.push_back(b);
-  if (static_cast<int64_t>(rows.size()) != B)
-    throw Error("CausalLM::forward: " + std::to_string(rows.size()) + " cache slots for a batch of " + std::to_string(B) + " rows");
+  const auto layers = detail::cpu_decode_layers(config_, *model_, lm_head_weight(), onednn_for(cache), *cache, B);
+  if (!layers) return {};
+  const std::vector<int64_t> rows = cache_rows(slots, B);
   cache->check_capacity(rows, 1);
   std::vector<int64_t> starts;
   for (int64_t s : rows) starts.push_back(cache->length(s));
-  // The rotary angles exactly as make_context computes them (same ATen ops).
-  const torch::Tensor pos = positions.defined() ? positions : torch::tensor(starts, torch::kLong).view({B, 1});
-  const torch::Tensor angles = pos.to(torch::kCPU, torch::kFloat).unsqueeze(-1) * inv_freq_;  // [B,1,rot/2]
-  const torch::Tensor cos = (angles.cos() * rope_amplitude_).view({B, -1}), sin = (angles.sin() * rope_amplitude_).view({B, -1});
+  auto [cos, sin] = rope_tables(positions.defined() ? positions : torch::tensor(starts, torch::kLong).view({B, 1}), inv_freq_);
   const torch::Tensor ids = tokens.to(torch::kCPU, torch::kLong).contiguous();
   const std::vector<int64_t> token_ids(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + B);
-  torch::Tensor logits = detail::cpu_decode_step(config_, *model_, lm_head_weight(), token_ids, cos, sin, *cache, rows, starts);
+  torch::Tensor logits =
+      detail::cpu_decode_step(config_, *model_, *layers, lm_head_weight(), token_ids, cos.view({B, -1}), sin.view({B, -1}), *cache, rows, starts);
   cache->advance(rows, std::vector<int64_t>(static_cast<size_t>(B), 1));
   return logits.unsqueeze(1);
 }

@@ -199,6 +199,10 @@ class CausalLM : public torch::nn::Module {
   torch::Tensor cpu_decode_logits(const torch::Tensor& tokens, const torch::Tensor& positions, KvCache* cache,
                                   const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
   detail::OnednnLinear onednn_for(const KvCache* cache) const;  // the oneDNN products this forward may use
+  // The rotary tables cos, sin [..., rot/2] (amplitude applied) of `positions`
+  // [...] against inv_freq on its device: one expression for every forward,
+  // so the decode paths rotate exactly as the layer path does.
+  std::pair<torch::Tensor, torch::Tensor> rope_tables(const torch::Tensor& positions, const torch::Tensor& inv_freq) const;
   detail::ForwardContext make_context(const torch::Tensor& positions, int64_t T, KvCache* cache,
                                       const torch::Tensor& attention_mask, const std::vector<int64_t>& slots);
 

@@ -53,17 +53,19 @@ ParallelPhase norm_phase(const float* x, const RMSNormImpl& norm, float* y, int6
 
 }  // namespace
 
-bool cpu_decode_step_applies(const ModelConfig& c, BackboneImpl& model, const torch::Tensor& head_weight, OnednnLinear fast,
-                             KvCache& cache, int64_t rows) {
+std::optional<std::vector<CpuDecodeLayer>> cpu_decode_layers(const ModelConfig& c, BackboneImpl& model,
+                                                             const torch::Tensor& head_weight, OnednnLinear fast, KvCache& cache,
+                                                             int64_t rows) {
   if (c.is_mla() || rows < 1 || rows > kFewRowsMax || cache.is_mla() || cache.num_layers() < c.num_hidden_layers ||
       !cpu_fp32_contiguous(model.embed_tokens->weight) || !step_product_fits(head_weight, {}, fast) ||
       !cpu_fp32_contiguous(model.norm->weight) || c.num_key_value_heads <= 0 || c.num_attention_heads % c.num_key_value_heads != 0)
-    return false;
+    return std::nullopt;
+  std::vector<CpuDecodeLayer> layers;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     DecoderLayerImpl& layer = *model.layer_list[l];
     if (c.is_moe_layer(l) || !layer.gqa || !layer.dense || !cpu_fp32_contiguous(cache.a(l)) || !cpu_fp32_contiguous(cache.b(l)) ||
         !cpu_fp32_contiguous(layer.input_layernorm->weight) || !cpu_fp32_contiguous(layer.post_attention_layernorm->weight))
-      return false;
+      return std::nullopt;
     GQAImpl& attn = *layer.gqa;
     MLPImpl& mlp = *layer.dense;
     auto [qkv_w, qkv_b] = step_shared({&attn.q_proj, &attn.k_proj, &attn.v_proj}, fast);
@@ -71,20 +73,25 @@ bool cpu_decode_step_applies(const ModelConfig& c, BackboneImpl& model, const to
     if (!qkv_w.defined() || !gu_w.defined() || !step_product_fits(qkv_w, qkv_b, fast) || !step_product_fits(gu_w, gu_b, fast) ||
         !step_product_fits(attn.o_proj->weight, attn.o_proj->bias, fast) ||
         !step_product_fits(mlp.down_proj->weight, mlp.down_proj->bias, fast))
-      return false;
+      return std::nullopt;
+    layers.push_back({layer.input_layernorm.get(), layer.post_attention_layernorm.get(), qkv_w, qkv_b, attn.o_proj->weight,
+                      attn.o_proj->bias, gu_w, gu_b, mlp.down_proj->weight, mlp.down_proj->bias});
   }
-  return true;
+  return layers;
 }
 
-torch::Tensor cpu_decode_step(const ModelConfig& c, BackboneImpl& model, const torch::Tensor& head_weight,
-                              const std::vector<int64_t>& tokens, const torch::Tensor& cos_in, const torch::Tensor& sin_in,
-                              KvCache& cache, const std::vector<int64_t>& slots, const std::vector<int64_t>& starts) {
+torch::Tensor cpu_decode_step(const ModelConfig& c, BackboneImpl& model, const std::vector<CpuDecodeLayer>& layers,
+                              const torch::Tensor& head_weight, const std::vector<int64_t>& tokens, const torch::Tensor& cos_in,
+                              const torch::Tensor& sin_in, KvCache& cache, const std::vector<int64_t>& slots,
+                              const std::vector<int64_t>& starts) {
   const int64_t B = static_cast<int64_t>(tokens.size()), D = c.hidden_size, H = c.num_attention_heads;
   const int64_t KV = c.num_key_value_heads, hd = c.dense_head_dim(), I = c.intermediate_size, V = head_weight.size(0);
   const int64_t n_qkv = (H + 2 * KV) * hd;
-  if (static_cast<int64_t>(slots.size()) != B || static_cast<int64_t>(starts.size()) != B)
-    throw Error("cpu_decode_step: " + std::to_string(B) + " tokens, " + std::to_string(slots.size()) + " slots and " +
-                std::to_string(starts.size()) + " starts");
+  if (static_cast<int64_t>(slots.size()) != B || static_cast<int64_t>(starts.size()) != B ||
+      static_cast<int64_t>(layers.size()) != c.num_hidden_layers)
+    throw Error("cpu_decode_step: " + std::to_string(B) + " tokens, " + std::to_string(slots.size()) + " slots, " +
+                std::to_string(starts.size()) + " starts and " + std::to_string(layers.size()) + " layers for a model of " +
+                std::to_string(c.num_hidden_layers));
   const int64_t vocab = model.embed_tokens->weight.size(0);
   for (int64_t b = 0; b < B; ++b)
     if (tokens[b] < 0 || tokens[b] >= vocab)
@@ -110,22 +117,18 @@ torch::Tensor cpu_decode_step(const ModelConfig& c, BackboneImpl& model, const t
                       for (int64_t r = begin; r < end; ++r) std::memcpy(xp + r * D, embed + tokens[r] * D, sizeof(float) * D);
                     }});
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    DecoderLayerImpl& layer = *model.layer_list[l];
-    GQAImpl& attn = *layer.gqa;
-    MLPImpl& mlp = *layer.dense;
-    const auto [qkv_w, qkv_b] = shared_rows({&attn.q_proj, &attn.k_proj, &attn.v_proj});
-    const auto [gu_w, gu_b] = shared_rows({&mlp.gate_proj, &mlp.up_proj});
+    const CpuDecodeLayer& layer = layers[l];
     const DecodeAttentionCall call{qkvp, qkvp + H * hd, qkvp + (H + KV) * hd, cache.a(l).data_ptr<float>(), cache.b(l).data_ptr<float>(),
                                    attp, cos.data_ptr<float>(), sin.data_ptr<float>(), slots.data(), lens.data(), H, KV,
                                    cache.max_len(), hd, n_qkv, n_qkv, n_qkv, static_cast<float>(c.attention_scale())};
-    phases.push_back(norm_phase(xp, *layer.input_layernorm, hp, B, D));
-    phases.push_back(product_phase(step_product(hp, qkv_w, qkv_b, qkvp, B, false)));
+    phases.push_back(norm_phase(xp, *layer.input_norm, hp, B, D));
+    phases.push_back(product_phase(step_product(hp, layer.qkv_weight, layer.qkv_bias, qkvp, B, false)));
     phases.push_back({B * KV, 1, [call](int64_t begin, int64_t end) { decode_attention_items(call, begin, end); }});
-    phases.push_back(product_phase(step_product(attp, attn.o_proj->weight, attn.o_proj->bias, xp, B, true)));
-    phases.push_back(norm_phase(xp, *layer.post_attention_layernorm, hp, B, D));
-    phases.push_back(product_phase(step_product(hp, gu_w, gu_b, gup, B, false)));
+    phases.push_back(product_phase(step_product(attp, layer.o_weight, layer.o_bias, xp, B, true)));
+    phases.push_back(norm_phase(xp, *layer.post_attention_norm, hp, B, D));
+    phases.push_back(product_phase(step_product(hp, layer.gate_up_weight, layer.gate_up_bias, gup, B, false)));
     phases.push_back({B, 1, [=](int64_t begin, int64_t end) { swiglu_rows(gup, gup + I, 2 * I, actp, I, begin, end); }});
-    phases.push_back(product_phase(step_product(actp, mlp.down_proj->weight, mlp.down_proj->bias, xp, B, true)));
+    phases.push_back(product_phase(step_product(actp, layer.down_weight, layer.down_bias, xp, B, true)));
   }
   phases.push_back(norm_phase(xp, *model.norm, hp, B, D));
   phases.push_back(product_phase(step_product(hp, head_weight, {}, logits.data_ptr<float>(), B, false)));

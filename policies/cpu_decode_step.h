@@ -23,6 +23,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "policies/kv_cache.h"
@@ -32,22 +33,32 @@
 
 namespace grpo::policies::detail {
 
-// Whether cpu_decode_step runs a decode step of `rows` rows of this model:
-// a dense GQA model (no MLA, no MoE layer) whose products the engine's
-// kernel multiplies (`fast` covers every weight, q/k/v and gate/up are
-// shared rows, widths the kernel takes, at most kFewRowsMax rows, AVX2+FMA),
-// with fp32 CPU parameters and a contiguous fp32 CPU cache. Otherwise the
-// caller runs the layers.
-bool cpu_decode_step_applies(const ModelConfig& config, BackboneImpl& model, const torch::Tensor& head_weight, OnednnLinear fast,
-                             KvCache& cache, int64_t rows);
+// One layer's weights as the step reads them: q/k/v and gate/up each as one
+// matrix (shared rows, fused_linear.h), biases undefined where there are none.
+struct CpuDecodeLayer {
+  const RMSNormImpl* input_norm;
+  const RMSNormImpl* post_attention_norm;
+  torch::Tensor qkv_weight, qkv_bias, o_weight, o_bias, gate_up_weight, gate_up_bias, down_weight, down_bias;
+};
+
+// Every layer's weights, when cpu_decode_step can run a decode step of `rows`
+// rows of this model: a dense GQA model (no MLA, no MoE layer) whose
+// products the engine's kernel multiplies (`fast` covers every weight, q/k/v
+// and gate/up are shared rows, widths the kernel takes, at most kFewRowsMax
+// rows, AVX2+FMA), with fp32 CPU parameters and a contiguous fp32 CPU cache.
+// Otherwise nothing: the caller runs the layers.
+std::optional<std::vector<CpuDecodeLayer>> cpu_decode_layers(const ModelConfig& config, BackboneImpl& model,
+                                                             const torch::Tensor& head_weight, OnednnLinear fast, KvCache& cache,
+                                                             int64_t rows);
 
 // Logits [B, V] fp32 of one new token per row b: token ids `tokens` [B],
 // rotary angles cos/sin [B, hd / 2] (make_context's, amplitude applied); row
 // b's key and value are appended at position starts[b] of cache slot
 // slots[b], and it attends that slot's keys [0, starts[b]]. The cache's
-// lengths are not advanced. Only where cpu_decode_step_applies.
-torch::Tensor cpu_decode_step(const ModelConfig& config, BackboneImpl& model, const torch::Tensor& head_weight,
-                              const std::vector<int64_t>& tokens, const torch::Tensor& cos, const torch::Tensor& sin, KvCache& cache,
-                              const std::vector<int64_t>& slots, const std::vector<int64_t>& starts);
+// lengths are not advanced. `layers` from cpu_decode_layers.
+torch::Tensor cpu_decode_step(const ModelConfig& config, BackboneImpl& model, const std::vector<CpuDecodeLayer>& layers,
+                              const torch::Tensor& head_weight, const std::vector<int64_t>& tokens, const torch::Tensor& cos,
+                              const torch::Tensor& sin, KvCache& cache, const std::vector<int64_t>& slots,
+                              const std::vector<int64_t>& starts);
 
 }  // namespace grpo::policies::detail

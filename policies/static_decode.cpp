@@ -3,6 +3,7 @@
 // choice fixed: rows = slots 0..B-1 (the cache read in place), keys over the
 // whole max_len, the attention mask built on the device from `starts`.
 #include <numeric>
+#include <tuple>
 
 #include "core/error.h"
 #include "policies/causal_lm.h"
@@ -24,9 +25,7 @@ torch::Tensor CausalLM::static_decode_logits(const StaticDecodeInputs& in, KvCac
                 std::to_string(cache.max_slots()) + " slots");
   const auto longs = torch::TensorOptions().dtype(torch::kLong).device(in.tokens.device());
   detail::ForwardContext ctx;
-  torch::Tensor angles = in.positions.to(torch::kFloat).unsqueeze(-1) * in.inv_freq;  // [B,1,rot/2]
-  ctx.cos = angles.cos() * rope_amplitude_;
-  ctx.sin = angles.sin() * rope_amplitude_;
+  std::tie(ctx.cos, ctx.sin) = rope_tables(in.positions, in.inv_freq);  // [B,1,rot/2]
   ctx.mla_absorbed = mla_absorbed_;
   ctx.cache = &cache;
   ctx.slots.resize(static_cast<size_t>(B));

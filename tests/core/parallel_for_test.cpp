@@ -15,18 +15,14 @@
 #include <vector>
 
 #include "core/parallel_for.h"
+#include "tests/support/intra_op_threads.h"
 
 namespace grpo {
 namespace {
 
-// Sets LibTorch's intra-op thread count for one test.
+// Two intra-op threads for each test.
 class ParallelForTest : public ::testing::Test {
- protected:
-  void SetUp() override { at::set_num_threads(2); }
-  void TearDown() override { at::set_num_threads(threads_); }
-
- private:
-  int threads_ = at::get_num_threads();
+  testing::IntraOpThreads two_{2};
 };
 
 TEST_F(ParallelForTest, CoversEveryIndexOnceInRangesOfAtLeastTheGrain) {

@@ -17,18 +17,14 @@
 
 #include "core/parallel_for.h"
 #include "core/parallel_phases.h"
+#include "tests/support/intra_op_threads.h"
 
 namespace grpo {
 namespace {
 
-// Sets LibTorch's intra-op thread count for one test.
+// Two intra-op threads for each test.
 class ParallelPhasesTest : public ::testing::Test {
- protected:
-  void SetUp() override { at::set_num_threads(2); }
-  void TearDown() override { at::set_num_threads(threads_); }
-
- private:
-  int threads_ = at::get_num_threads();
+  testing::IntraOpThreads two_{2};
 };
 
 TEST_F(ParallelPhasesTest, EachPhaseSeesEveryItemOfThePreviousOneDone) {
@@ -99,7 +95,7 @@ TEST_F(ParallelPhasesTest, InsideAParallelRegionOrOnOneThreadTheCallerRunsEveryt
     parallel_phases(phases);
   });
   EXPECT_EQ(items, 200);
-  at::set_num_threads(1);
+  const testing::IntraOpThreads one(1);
   std::set<std::thread::id> ids;
   parallel_phases({{100, 1, [&](int64_t, int64_t) { ids.insert(std::this_thread::get_id()); }}});
   EXPECT_EQ(ids, std::set<std::thread::id>{std::this_thread::get_id()});

@@ -5,8 +5,6 @@
 // where it applies; errors that name the bad row.
 #include <gtest/gtest.h>
 
-#include <ATen/Parallel.h>
-
 #include <string>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "policies/causal_lm.h"
 #include "policies/few_rows_linear.h"
 #include "tests/policies/test_models.h"
+#include "tests/support/intra_op_threads.h"
 
 namespace grpo::policies {
 namespace {
@@ -39,21 +38,12 @@ std::shared_ptr<CausalLM> engine_model(const ModelConfig& config) {
   return model;
 }
 
-// Sets LibTorch's intra-op thread count for one test.
-class CpuDecodeStep : public ::testing::Test {
- protected:
-  void TearDown() override { at::set_num_threads(threads_); }
-
- private:
-  int threads_ = at::get_num_threads();
-};
-
 #if GRPO_HAS_ONEDNN_LINEAR
-TEST_F(CpuDecodeStep, LogitsAndCacheEqualTheLayerPathBitForBit) {
+TEST(CpuDecodeStep, LogitsAndCacheEqualTheLayerPathBitForBit) {
   torch::NoGradGuard no_grad;
   for (const ModelConfig& config : {testing::tiny_qwen2(), testing::tiny_llama(), llama_with_every_bias()}) {
     for (int threads : {1, 2}) {
-      at::set_num_threads(threads);
+      const grpo::testing::IntraOpThreads scoped(threads);
       const std::string where = config.model_type + (config.mlp_bias ? " with biases" : "") + ", " + std::to_string(threads) + " threads";
       auto model = engine_model(config);
       KvCache fused(config, 8, 32), layers(config, 8, 32);
@@ -82,9 +72,9 @@ TEST_F(CpuDecodeStep, LogitsAndCacheEqualTheLayerPathBitForBit) {
   }
 }
 
-TEST_F(CpuDecodeStep, GreedyDecodeOfSixtyFourRowsEqualsTheFullForward) {
+TEST(CpuDecodeStep, GreedyDecodeOfSixtyFourRowsEqualsTheFullForward) {
   torch::NoGradGuard no_grad;
-  at::set_num_threads(2);
+  const grpo::testing::IntraOpThreads two(2);
   const ModelConfig config = testing::tiny_qwen2();
   auto model = engine_model(config);
   const int64_t B = 64, P = 4, T = 9;
@@ -100,7 +90,7 @@ TEST_F(CpuDecodeStep, GreedyDecodeOfSixtyFourRowsEqualsTheFullForward) {
     EXPECT_LE(testing::max_abs_diff(model->forward(tokens.narrow(1, t, 1), {}, &cache), full.narrow(1, t, 1)), 1e-4) << "position " << t;
 }
 
-TEST_F(CpuDecodeStep, AppliesOnlyWhereItsKernelsDo) {
+TEST(CpuDecodeStep, AppliesOnlyWhereItsKernelsDo) {
   torch::NoGradGuard no_grad;
   const ModelConfig qwen = testing::tiny_qwen2();
   auto model = engine_model(qwen);
@@ -124,7 +114,7 @@ TEST_F(CpuDecodeStep, AppliesOnlyWhereItsKernelsDo) {
   EXPECT_FALSE(mla->fuses_cpu_decode(mla_cache, 4)) << "MLA and MoE layers";
 }
 
-TEST_F(CpuDecodeStep, BadRowsAreRefusedByName) {
+TEST(CpuDecodeStep, BadRowsAreRefusedByName) {
   torch::NoGradGuard no_grad;
   const ModelConfig config = testing::tiny_qwen2();
   auto model = engine_model(config);
@@ -146,7 +136,7 @@ TEST_F(CpuDecodeStep, BadRowsAreRefusedByName) {
 }
 #else
 // LibTorch 1.13 has no oneDNN linear op, so the engine keeps ATen's products and the layers.
-TEST_F(CpuDecodeStep, DoesNotApplyWithoutTheEnginesProducts) {
+TEST(CpuDecodeStep, DoesNotApplyWithoutTheEnginesProducts) {
   torch::NoGradGuard no_grad;
   auto model = engine_model(testing::tiny_qwen2());
   KvCache cache(testing::tiny_qwen2(), 4, 8);

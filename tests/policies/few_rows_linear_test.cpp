@@ -3,14 +3,13 @@
 // many threads), and the cases it leaves to the GEMM library.
 #include <gtest/gtest.h>
 
-#include <ATen/Parallel.h>
-
 #include <cmath>
 #include <string>
 
 #include "core/cpu_dispatch.h"
 #include "policies/few_rows_linear.h"
 #include "tests/policies/test_models.h"
+#include "tests/support/intra_op_threads.h"
 
 namespace grpo::policies::detail {
 namespace {
@@ -28,9 +27,8 @@ TEST(FewRowsLinear, MatchesFloat64OverTileAndSplitEdges) {
     return;
   }
   torch::manual_seed(3);
-  const int threads = at::get_num_threads();
   for (int t : {1, 2}) {
-    at::set_num_threads(t);
+    const grpo::testing::IntraOpThreads scoped(t);
     for (int64_t rows : std::vector<int64_t>{1, 2, 3, 4, 5, 64, 127, kFewRowsMax})
       for (int64_t out : {1, 3, 4, 6, 37, 1030})
         for (int64_t in : {8, 24, 512})
@@ -44,7 +42,6 @@ TEST(FewRowsLinear, MatchesFloat64OverTileAndSplitEdges) {
                 << t << " threads, " << rows << " x " << in << " -> " << out << (with_bias ? " with bias" : "");
           }
   }
-  at::set_num_threads(threads);
 }
 
 TEST(FewRowsLinear, KeepsLeadingDimsAndReadsStridedInputs) {

@@ -177,12 +177,22 @@ torch::Tensor MLAImpl::forward(const torch::Tensor& x, ForwardContext& ctx) {
     torch::Tensor w = kv_b_proj->weight.view({H, dn + dv, r});
     torch::Tensor w_uk = w.narrow(1, 0, dn);   // [H,dn,r]
     torch::Tensor w_uv = w.narrow(1, dn, dv);  // [H,dv,r]
-    torch::Tensor q_abs = torch::matmul(q_nope, w_uk.unsqueeze(0));  // [B,H,T,r]
-    torch::Tensor ckv = c_kv.unsqueeze(1);                          // [B,1,Tk,r]
-    torch::Tensor scores = torch::matmul(q_abs, ckv.transpose(-1, -2)) + torch::matmul(q_pe, k_pe.unsqueeze(1).transpose(-1, -2));
+    // Per head one product of all B·T query rows with that head's weight: a
+    // matmul against w.unsqueeze(0) would broadcast (copy) the weight B times.
+    auto per_head = [&](const torch::Tensor& rows, const torch::Tensor& weight) {  // [B,H,T,k] x [H,k,n] -> [B,H,T,n]
+      torch::Tensor y = torch::bmm(rows.transpose(0, 1).reshape({H, B * T, rows.size(-1)}), weight);
+      return y.view({H, B, T, weight.size(-1)}).transpose(0, 1);
+    };
+    // The H heads' T queries are H·T rows against the one latent "head": the
+    // cache is read in place (broadcasting it over H would copy it every layer).
+    const int64_t Tk = c_kv.size(1);
+    auto rows_of_heads = [&](const torch::Tensor& t) { return t.reshape({B, H * T, t.size(-1)}); };  // [B,H,T,k] -> [B,H·T,k]
+    torch::Tensor q_abs = per_head(q_nope, w_uk);  // [B,H,T,r]
+    torch::Tensor scores = (torch::bmm(rows_of_heads(q_abs), c_kv.transpose(1, 2)) + torch::bmm(rows_of_heads(q_pe), k_pe.transpose(1, 2)))
+                               .view({B, H, T, Tk});
     torch::Tensor p = masked_softmax(scores * scale_, ctx.allowed).to(x.scalar_type());
-    torch::Tensor o_lat = torch::matmul(p, ckv);                              // [B,H,T,r]
-    out = torch::matmul(o_lat, w_uv.transpose(-1, -2).unsqueeze(0));        // [B,H,T,dv]
+    torch::Tensor o_lat = torch::bmm(rows_of_heads(p), c_kv).view({B, H, T, r});  // [B,H,T,r]
+    out = per_head(o_lat, w_uv.transpose(-1, -2));                                 // [B,H,T,dv]
   } else {
     const int64_t Tk = c_kv.size(1);
     torch::Tensor kv = kv_b_proj(c_kv).view({B, Tk, H, dn + dv}).transpose(1, 2);  // [B,H,Tk,dn+dv]
